@@ -1,0 +1,3 @@
+from dwt.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""`dwt` command line. Heavy libraries are imported inside handlers so `dwt --help` stays fast.
+
+Each subcommand names the module function that runs it (`module:function`, called with the
+parsed arguments, returning an exit code). Exit codes: 0 ok, 1 some input rejected or the
+command found a problem in the data, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from dwt import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder holding raw/, curated/ and restricted/ (default ./data, env DWT_DATA_DIR)",
+    )
+
+
+def _region_wave(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", default=None, help="only this region code")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dwt",
+        description="Duurzaam Werk(t) study pipeline: synthetic data, ingest, figures, reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"dwt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="generate a study if data/raw is empty, then run every stage")
+    _data_dir(p)
+    p.add_argument("--out", default="reports", help="report folder (default reports/)")
+    p.set_defaults(handler="dwt.demo:run_cli")
+
+    p = sub.add_parser("generate", help="write a synthetic study following the contract")
+    p.add_argument("--out", required=True, help="folder to write <region>/<wave>/<instrument>.<ext>")
+    p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
+    p.add_argument("--scale", type=float, default=1.0, help="study size multiplier (default 1)")
+    p.add_argument("--faults", action="store_true", help="inject every kind of bad row and file")
+    p.set_defaults(handler="dwt.generate:run_cli")
+
+    p = sub.add_parser("codebook", help="render the codebook from schemas/ (Markdown or HTML)")
+    p.add_argument("--out", required=True, help="output file; .html gives HTML, else Markdown")
+    p.set_defaults(handler="dwt.codebook:run_cli")
+
+    p = sub.add_parser("ingest", help="validate, pseudonymise and curate raw deliveries")
+    _data_dir(p)
+    _region_wave(p)
+    p.add_argument("--wave", type=int, default=None, help="only this wave (year)")
+    p.add_argument("--key-file", default=None, help="file holding the pseudonym key")
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.set_defaults(handler="dwt.ingest.cli:run_cli")
+
+    p = sub.add_parser("metrics", help="durability figures over the curated lake")
+    _data_dir(p)
+    _region_wave(p)
+    p.add_argument("--as-of", type=int, default=None, help="figures as they stood after wave Y")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--safe", action="store_true", help="apply disclosure control")
+    p.set_defaults(handler="dwt.analytics.cli:run_metrics")
+
+    p = sub.add_parser("query", help="read-only SQL over the curated views (DuckDB)")
+    _data_dir(p)
+    p.add_argument("sql", help="SQL; tables: placements, placement_history, employee_survey, ...")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(handler="dwt.analytics.cli:run_query")
+
+    p = sub.add_parser("report", help="durability reports per region (HTML, PDF)")
+    _data_dir(p)
+    _region_wave(p)
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--as-of", type=int, default=None, help="the report as it stood after wave Y")
+    p.add_argument("--format", default="html,pdf", help="comma list of html, pdf")
+    p.set_defaults(handler="dwt.reports.cli:run_cli")
+
+    p = sub.add_parser("export", help="employer summaries and research exports")
+    ex = p.add_subparsers(dest="export_kind", metavar="KIND", required=True)
+    e = ex.add_parser("employer", help="summary for one employer (xlsx + pdf)")
+    _data_dir(e)
+    who = e.add_mutually_exclusive_group(required=True)
+    who.add_argument("--employer", help="employer KvK number")
+    who.add_argument("--advisor", help="every employer this advisor code monitors, e.g. AD-014")
+    e.add_argument("--out", default=None, help="output .xlsx (or folder with --advisor)")
+    e.set_defaults(handler="dwt.export.employer:run_cli")
+    r = ex.add_parser("research", help="research-zone tables as sav, csv or parquet + codebook")
+    _data_dir(r)
+    r.add_argument("--out", required=True, help="output folder")
+    r.add_argument("--format", choices=["sav", "csv", "parquet"], default="sav")
+    r.set_defaults(handler="dwt.export.research:run_cli")
+
+    p = sub.add_parser("serve", help="serve the yearly deployments (flow.serve) on this machine")
+    _data_dir(p)
+    p.set_defaults(handler="dwt.serve:run_cli")
+    return parser
+
+
+def _resolve(handler: str) -> Handler:
+    module_name, func = handler.split(":")
+    fn: Handler = getattr(importlib.import_module(module_name), func)
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    from dwt.config import ConfigError
+
+    try:
+        return _resolve(args.handler)(args)
+    except ConfigError as exc:
+        print(f"dwt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""One configuration object: defaults, overridden by environment, overridden by CLI flags.
+
+This module (with `dwt.lake` for the curated layout) is the only place that knows where the
+zones live. A report or export is handed `Settings.curated_dir` only, never the restricted zone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dwt.schema import load_study
+
+ENV_DATA_DIR = "DWT_DATA_DIR"
+ENV_KEY = "DWT_PSEUDONYM_KEY"
+ENV_K = "DWT_DISCLOSURE_K"
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get(ENV_DATA_DIR, "data")))
+    k: int = field(default_factory=lambda: int(os.environ.get(ENV_K, load_study().k)))
+
+    @property
+    def raw_dir(self) -> Path:
+        """Immutable raw deliveries: raw/<region>/<wave>/<instrument>.<ext>."""
+        return self.data_dir / "raw"
+
+    @property
+    def curated_dir(self) -> Path:
+        """Research zone: pseudonymous curated Parquet only."""
+        return self.data_dir / "curated"
+
+    @property
+    def restricted_dir(self) -> Path:
+        """Restricted zone: employer directory, contact notes, quarantine, GX results, demo key."""
+        return self.data_dir / "restricted"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Run manifests (no identifiers): one JSON per ingest run."""
+        return self.data_dir / "runs"
+
+    @property
+    def demo_key_file(self) -> Path:
+        return self.restricted_dir / "demo-pseudonym.key"
+
+
+def settings_from_args(data_dir: str | os.PathLike[str] | None = None, k: int | None = None) -> Settings:
+    """Settings with CLI flags applied over environment and defaults."""
+    base = Settings()
+    return Settings(
+        data_dir=Path(data_dir) if data_dir is not None else base.data_dir,
+        k=k if k is not None else base.k,
+    )

@@ -1,0 +1,1 @@
+"""Raw deliveries -> validated, pseudonymised, curated Parquet."""
