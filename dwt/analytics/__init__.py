@@ -1,0 +1,1 @@
+"""Durability analytics over the curated lake (DuckDB views, survival, disclosure control)."""

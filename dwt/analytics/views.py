@@ -1,0 +1,76 @@
+"""The one function that exposes the curated lake (research zone) as DuckDB views.
+
+The CLI (`dwt query`, `dwt metrics`), reports, exports, notebooks and tests all call
+`connect(curated_dir)`. DuckDB holds views only; no `.duckdb` file is written.
+Layout read here (written by `dwt.lake`): `<curated>/<table>/[region=<r>/[wave=<w>/]]*.parquet`.
+A table with no files yet is an empty view with the schema's columns, so queries never fail
+on a region or wave that was not delivered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dwt.schema import curated_tables
+
+if TYPE_CHECKING:
+    import duckdb
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "bsn": "VARCHAR",
+    "kvk": "VARCHAR",
+    "date": "DATE",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "code_list": "VARCHAR[]",
+}
+PARTITION_TYPES = {"region": "VARCHAR", "wave": "BIGINT"}
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _empty_select(table: str) -> str:
+    spec = curated_tables()[table]
+    cols = [f"CAST(NULL AS {PARTITION_TYPES[p]}) AS {p}" for p in spec.partition]
+    cols += [f"CAST(NULL AS {DUCKDB_TYPES[c['type']]}) AS {c['name']}" for c in spec.columns]
+    return f"SELECT {', '.join(cols)} WHERE false"
+
+
+def view_sql(curated_dir: Path, table: str) -> str:
+    """SELECT that reads one curated table (or an empty, typed relation when absent)."""
+    spec = curated_tables()[table]
+    folder = Path(curated_dir) / table
+    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+        return _empty_select(table)
+    pattern = str(folder / "**" / "*.parquet") if spec.partition else str(folder / "*.parquet")
+    hive = "true" if spec.partition else "false"
+    types = ", ".join(f"{_sql_str(p)}: {PARTITION_TYPES[p]}" for p in spec.partition)
+    hive_types = f", hive_types = {{{types}}}" if spec.partition else ""
+    return (
+        f"SELECT * FROM read_parquet({_sql_str(pattern)}, hive_partitioning = {hive}"
+        f"{hive_types}, union_by_name = true)"
+    )
+
+
+def register_views(con: duckdb.DuckDBPyConnection, curated_dir: Path) -> list[str]:
+    """Create (or replace) one view per curated table on `con`; returns the view names."""
+    names = list(curated_tables())
+    for table in names:
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(curated_dir, table)}")
+    return names
+
+
+def connect(curated_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the curated views registered."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    register_views(con, Path(curated_dir))
+    return con
