@@ -160,6 +160,7 @@ class CuratedTable:
     grain: str
     partition: tuple[str, ...]
     columns: tuple[dict[str, Any], ...]  # resolved: name, type, description, label, codes
+    sources: tuple[str, ...] = ()  # instruments whose research columns the table takes (`from:`)
 
 
 _HEADER_SEP = re.compile(r"[\s\-_]+")
@@ -279,6 +280,7 @@ def curated_tables(schema_dir: Path = SCHEMA_DIR) -> dict[str, CuratedTable]:
             grain=spec["grain"],
             partition=tuple(spec.get("partition") or ()),
             columns=tuple(_resolve_curated(spec, schema_dir)),
+            sources=tuple(c["from"] for c in spec["columns"] if "from" in c),
         )
         for name, spec in raw["research"].items()
     }
