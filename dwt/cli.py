@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="dwt.demo:run_cli")
 
     p = sub.add_parser("generate", help="write a synthetic study following the contract")
-    p.add_argument("--out", required=True, help="folder to write <region>/<wave>/<instrument>.<ext>")
+    p.add_argument(
+        "--out", required=True, help="folder to write <region>/<wave>/<instrument>.<ext>"
+    )
     p.add_argument("--seed", type=int, default=2017, help="random seed (default 2017)")
     p.add_argument("--scale", type=float, default=1.0, help="study size multiplier (default 1)")
     p.add_argument("--faults", action="store_true", help="inject every kind of bad row and file")

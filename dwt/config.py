@@ -51,7 +51,9 @@ class Settings:
         return self.restricted_dir / "demo-pseudonym.key"
 
 
-def settings_from_args(data_dir: str | os.PathLike[str] | None = None, k: int | None = None) -> Settings:
+def settings_from_args(
+    data_dir: str | os.PathLike[str] | None = None, k: int | None = None
+) -> Settings:
     """Settings with CLI flags applied over environment and defaults."""
     base = Settings()
     return Settings(

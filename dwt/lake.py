@@ -1,0 +1,236 @@
+"""The lake's storage edge: atomic commits of both zones, the file manifest, the ingest lock.
+
+Layout under the data dir:
+    curated/      research zone (Parquet + _snapshot.json), pseudonyms only
+    restricted/   restricted zone (staged rows with identifiers, directory, notes, quarantine,
+                  manifest.json, GX results)
+    runs/         one JSON per ingest run (paths, statuses, counts; never row values)
+    .dwt.lock     held by the ingest that is writing
+
+A run never edits a zone in place. `Transaction` hard-links the current zone into a staging
+copy (`<zone>.new`), writes changed files there under new inodes, then commits with a journal:
+write `.commit` -> swap `<zone>` -> `<zone>.old` and `<zone>.new` -> `<zone>` -> drop the old
+copies -> delete `.commit`. `recover()` (run under the lock before any read or write) rolls a
+run forward if its journal exists and back otherwise, so a crash at any instant leaves either
+the previous state or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dwt.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+ZONES = ("curated", "restricted")
+JOURNAL = ".commit"
+LOCK_FILE = ".dwt.lock"
+MANIFEST = "manifest.json"
+SNAPSHOT = "_snapshot.json"
+
+
+class LakeBusy(ConfigError):
+    """Another ingest holds the lock for longer than we were willing to wait."""
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write through a temp file and rename, so readers see old or new bytes, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def dumps_json(obj: Any) -> bytes:
+    return (
+        json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    ).encode()
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy a tree by hard links: cheap, and safe because we only ever replace files."""
+    if not src.exists():
+        dst.mkdir(parents=True, exist_ok=True)
+        return
+    shutil.copytree(src, dst, copy_function=os.link)
+
+
+class Lake:
+    def __init__(self, settings: Settings):
+        self.data_dir = Path(settings.data_dir)
+        self.curated = Path(settings.curated_dir)
+        self.restricted = Path(settings.restricted_dir)
+        self.runs = Path(settings.runs_dir)
+
+    def zone(self, name: str) -> Path:
+        return {"curated": self.curated, "restricted": self.restricted}[name]
+
+    # -- locking -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, wait_seconds: float = 600.0, poll: float = 0.2) -> Iterator[None]:
+        """Exclusive ingest lock. A second ingest waits up to `wait_seconds`, then fails."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise LakeBusy(
+                            f"another dwt ingest is writing to {self.data_dir} "
+                            f"(waited {wait_seconds:.0f} s); try again when it has finished"
+                        ) from None
+                    time.sleep(poll)
+            self.recover()
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    # -- crash recovery ----------------------------------------------------------------
+    def recover(self) -> str:
+        """Finish or undo an interrupted commit. Returns what it did (for logs and tests)."""
+        journal = self.data_dir / JOURNAL
+        if journal.exists():
+            for name in ZONES:
+                live, new, old = self._paths(name)
+                if new.exists():
+                    if live.exists() and not old.exists():
+                        os.rename(live, old)
+                    elif live.exists():
+                        shutil.rmtree(live)
+                    os.rename(new, live)
+            self._drop_old()
+            journal.unlink()
+            _fsync_dir(self.data_dir)
+            return "rolled forward"
+        did = "clean"
+        for name in ZONES:
+            live, new, old = self._paths(name)
+            if new.exists():
+                shutil.rmtree(new)
+                did = "rolled back"
+            if old.exists():
+                if live.exists():
+                    shutil.rmtree(old)
+                else:
+                    os.rename(old, live)
+                did = "rolled back"
+        return did
+
+    def _paths(self, name: str) -> tuple[Path, Path, Path]:
+        live = self.zone(name)
+        return live, live.with_name(live.name + ".new"), live.with_name(live.name + ".old")
+
+    def _drop_old(self) -> None:
+        for name in ZONES:
+            _, _, old = self._paths(name)
+            if old.exists():
+                shutil.rmtree(old)
+
+    # -- reading -----------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        path = self.restricted / MANIFEST
+        if not path.exists():
+            return {"files": {}}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def snapshot(self) -> dict[str, Any]:
+        path = self.curated / SNAPSHOT
+        if not path.exists():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def begin(self) -> Transaction:
+        return Transaction(self)
+
+
+class Transaction:
+    """Staged copies of both zones; nothing is visible until `commit()`."""
+
+    def __init__(self, lake: Lake):
+        self.lake = lake
+        self.staging: dict[str, Path] = {}
+        for name in ZONES:
+            live, new, _ = lake._paths(name)
+            if new.exists():
+                shutil.rmtree(new)
+            _link_tree(live, new)
+            self.staging[name] = new
+        self.changed = False
+
+    def path(self, zone: str, relative: str | Path) -> Path:
+        return self.staging[zone] / relative
+
+    def write_bytes(self, zone: str, relative: str | Path, data: bytes) -> None:
+        target = self.path(zone, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()  # break the hard link: never write into the live inode
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self.changed = True
+
+    def write_parquet(self, zone: str, relative: str | Path, table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        target = self.path(zone, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        tmp = target.with_name(f".{target.name}.tmp")
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        os.replace(tmp, target)
+        self.changed = True
+
+    def remove_tree(self, zone: str, relative: str | Path) -> None:
+        target = self.path(zone, relative)
+        if target.is_dir():
+            shutil.rmtree(target)
+            self.changed = True
+        elif target.exists():
+            target.unlink()
+            self.changed = True
+
+    def commit(self) -> None:
+        lake = self.lake
+        for new in self.staging.values():
+            _fsync_dir(new)
+        write_bytes_atomic(lake.data_dir / JOURNAL, b"commit\n")
+        _fsync_dir(lake.data_dir)
+        lake.recover()  # the roll-forward path is the commit: one code path for both
+
+    def abort(self) -> None:
+        for new in self.staging.values():
+            if new.exists():
+                shutil.rmtree(new)

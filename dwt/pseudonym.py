@@ -1,0 +1,103 @@
+"""Pseudonyms exactly as the contract defines them, and the study key that makes them.
+
+participant_id = first 16 hex characters of HMAC-SHA256(key, "bsn:" + 9-digit BSN)
+employer_id    = first 16 hex characters of HMAC-SHA256(key, "kvk:" + 8-digit KvK)
+
+The key is the study's secret: stable across years (or linkage breaks), never in the
+repository. A real ingest refuses to run without it; only `dwt demo` creates a local key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+from dwt.config import ENV_KEY, ConfigError
+
+PSEUDONYM_HEX = 16
+_FINGERPRINT_MESSAGE = b"dwt:key-fingerprint:v1"
+
+
+def _digest(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+
+def participant_id(key: bytes, bsn: str) -> str:
+    """Pseudonym of a person from the 9-digit BSN (left-padded by the parser)."""
+    return _digest(key, "bsn:" + bsn)
+
+
+def employer_id(key: bytes, kvk: str) -> str:
+    """Pseudonym of an employer from the 8-digit KvK number."""
+    return _digest(key, "kvk:" + kvk)
+
+
+def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str | None]:
+    """Vectorised helper: one pseudonym per value; missing values stay missing.
+
+    Equal values share one HMAC computation (a person appears in many rows and waves).
+    """
+    cache: dict[str, str] = {}
+    out: list[str | None] = []
+    for value in values:
+        if value is None or value != value or value is getattr(value, "NA", object()):
+            out.append(None)
+            continue
+        text = str(value)
+        if text in ("<NA>", ""):
+            out.append(None)
+            continue
+        pid = cache.get(text)
+        if pid is None:
+            pid = cache[text] = _digest(key, f"{prefix}:{text}")
+        out.append(pid)
+    return out
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A non-reversible tag of the key, stored with the lake to refuse a different key."""
+    return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+
+def read_key_file(path: Path) -> bytes:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read key file {path}: {exc.strerror or exc}") from exc
+    key = text[:-1] if text.endswith(b"\n") else text
+    if key.endswith(b"\r"):
+        key = key[:-1]
+    if not key:
+        raise ConfigError(f"key file {path} is empty")
+    return key
+
+
+def load_key(key_file: str | os.PathLike[str] | None) -> bytes:
+    """The study key from --key-file, else DWT_PSEUDONYM_KEY; refuses to run without one."""
+    if key_file is not None:
+        return read_key_file(Path(key_file))
+    env = os.environ.get(ENV_KEY)
+    if env:
+        return env.encode("utf-8")
+    raise ConfigError(
+        "no pseudonym key: set DWT_PSEUDONYM_KEY or pass --key-file FILE "
+        "(the study's secret; it must be the same key every year)"
+    )
+
+
+def ensure_demo_key(path: Path) -> bytes:
+    """Create a random local key once (demo only) and reuse it afterwards."""
+    if path.exists():
+        return read_key_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode("ascii")
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key + b"\n")
+    os.replace(tmp, path)
+    return key
