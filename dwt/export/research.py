@@ -1,0 +1,304 @@
+"""`dwt export research`: the research-zone tables as sav, csv or parquet, codebook beside them.
+
+Reads the lake only through `dwt.analytics.views.connect(curated_dir)` and is handed the curated
+path only, so it cannot reach the restricted zone. Conventions (SPSS value codes, boolean labels,
+list expansion) come from `dwt.codebook`, which documents them. The same lake gives the same
+bytes in every format: rows are sorted, and the SPSS header timestamp is fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dwt.codebook import (
+    BOOLEAN_VALUE_LABELS,
+    list_variable_name,
+    render_codebook,
+    spss_code_values,
+    table_columns,
+)
+from dwt.export.safe_cells import neutralise_formula
+from dwt.schema import curated_tables, load_study
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+FORMATS = ("sav", "csv", "parquet")
+# Ingest bookkeeping (file outcomes and reasons), not study data: it is the report's
+# data-quality appendix, not part of the research dataset.
+NOT_EXPORTED = frozenset({"quality"})
+TEXT_TYPES = frozenset({"string", "text", "code", "bsn", "kvk"})
+
+SPSS_EPOCH = date(1582, 10, 14)  # SPSS dates are seconds since the start of the Gregorian calendar
+SPSS_SECONDS_PER_DAY = 86400
+SPSS_MAX_NAME_BYTES = 64
+SPSS_MAX_LABEL_BYTES = 255
+SPSS_RESERVED = frozenset(
+    {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
+)
+_SPSS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+# readstat stamps the wall-clock time into the $FL2 header (creation date "dd Mon yy" at byte
+# 92, time "hh:mm:ss" at byte 101); a fixed stamp makes the same lake give the same file.
+SAV_STAMP_OFFSET = 92
+SAV_STAMP = b"01 Jan 7000:00:00"
+_SAV_STAMP_SHAPE = re.compile(rb"^[ 0-9]\d [A-Z][a-z]{2} \d\d\d\d:\d\d:\d\d$")
+
+
+def research_tables() -> list[str]:
+    """Curated research-zone tables that the export writes, in schema order."""
+    return [name for name in curated_tables() if name not in NOT_EXPORTED]
+
+
+def spss_variable_name(name: str) -> str:
+    """`name` if SPSS accepts it as a variable name; else ValueError (never a silent rename)."""
+    if (
+        not _SPSS_NAME.match(name)
+        or len(name.encode("utf-8")) > SPSS_MAX_NAME_BYTES
+        or name.endswith((".", "_"))
+        or name.upper() in SPSS_RESERVED
+    ):
+        raise ValueError(f"{name!r} is not a valid SPSS variable name")
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> list[tuple]:
+    # ORDER BY ALL: partition columns, then the table's id column first -> a stable order.
+    select = ", ".join(f'"{n}"' for n in names)
+    return con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").fetchall()
+
+
+def _flag_column(col: dict[str, Any], code: str) -> dict[str, Any]:
+    code_label = col["codes"][code]
+    return {
+        "name": list_variable_name(col["name"], code),
+        "type": "flag",
+        "label": {
+            lang: f"{col['label'].get(lang, col['name'])}: {code_label.get(lang, code)}"
+            for lang in ("nl", "en")
+        },
+        "description": f"{code} among {col['name']}",
+        "codes": {},
+    }
+
+
+def _expand_lists(
+    columns: list[dict[str, Any]], rows: list[tuple]
+) -> tuple[list[dict[str, Any]], list[tuple]]:
+    """Replace each list column by one 0/1 `flag` column per code (None when the list is None)."""
+    out_cols: list[dict[str, Any]] = []
+    sources: list[tuple[int, str | None]] = []  # (input index, code for a flag column)
+    for i, col in enumerate(columns):
+        if col["type"] != "code_list":
+            out_cols.append(col)
+            sources.append((i, None))
+            continue
+        for code in col["codes"]:
+            out_cols.append(_flag_column(col, code))
+            sources.append((i, code))
+
+    def expand(row: tuple) -> tuple:
+        return tuple(
+            row[i] if code is None or row[i] is None else int(code in row[i]) for i, code in sources
+        )
+
+    return out_cols, [expand(row) for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def _csv_cell(typ: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if typ in TEXT_TYPES:
+        return neutralise_formula(str(value))
+    if typ == "date":
+        return str(value.isoformat())
+    if typ == "boolean":
+        return "true" if value else "false"
+    if typ in ("integer", "flag"):
+        return str(int(value))
+    if typ == "number":
+        return repr(float(value))
+    raise ValueError(f"no CSV form for column type {typ!r}")
+
+
+def _write_csv(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> None:
+    columns, rows = _expand_lists(columns, rows)
+    types = [c["type"] for c in columns]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=",", lineterminator="\n")
+        writer.writerow(c["name"] for c in columns)
+        for row in rows:
+            writer.writerow(_csv_cell(t, v) for t, v in zip(types, row, strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# SPSS
+
+
+def _spss_label(col: dict[str, Any]) -> str:
+    label = col["label"].get("nl") or col["description"] or col["name"]
+    # SPSS truncates longer variable labels; cut on a character boundary ourselves.
+    return str(label).encode("utf-8")[:SPSS_MAX_LABEL_BYTES].decode("utf-8", "ignore")
+
+
+def _spss_value(col: dict[str, Any], value: Any) -> Any:
+    typ = col["type"]
+    if value is None:
+        return None if typ in TEXT_TYPES else float("nan")
+    if typ == "code" and col["codes"]:
+        return float(spss_code_values(col["codes"])[value])
+    if typ == "date":
+        return float((value - SPSS_EPOCH).days * SPSS_SECONDS_PER_DAY)
+    if typ in TEXT_TYPES:
+        return str(value)
+    return float(value)
+
+
+def _spss_dictionary(col: dict[str, Any]) -> tuple[dict[Any, str] | None, str, str | None]:
+    """(value labels, measurement level, print format) of one exported column."""
+    typ = col["type"]
+    if typ == "code" and col["codes"]:
+        return {v: c for c, v in spss_code_values(col["codes"]).items()}, "nominal", "F3.0"
+    if typ in ("boolean", "flag"):
+        return dict(BOOLEAN_VALUE_LABELS), "nominal", "F1.0"
+    if col["name"] == "region":
+        return {r.code: r.name for r in load_study().regions}, "nominal", None
+    if typ == "date":
+        return None, "scale", "DATE11"
+    if typ == "integer":
+        return None, "scale", "F8.0"
+    if typ == "number":
+        return None, "scale", "F8.2"
+    return None, "nominal", None
+
+
+def _spss_frame(columns: list[dict[str, Any]], rows: list[tuple]) -> pd.DataFrame:
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    for i, col in enumerate(columns):
+        values = [_spss_value(col, row[i]) for row in rows]
+        dtype = object if col["type"] in TEXT_TYPES else "float64"
+        data[spss_variable_name(col["name"])] = pd.Series(values, dtype=dtype)
+    return pd.DataFrame(data, columns=[c["name"] for c in columns])
+
+
+def _fix_sav_stamp(path: Path) -> None:
+    with path.open("r+b") as fh:
+        header = fh.read(SAV_STAMP_OFFSET + len(SAV_STAMP))
+        stamp = header[SAV_STAMP_OFFSET:]
+        if header[:4] not in (b"$FL2", b"$FL3") or not _SAV_STAMP_SHAPE.match(stamp):
+            raise RuntimeError(f"{path.name}: unexpected SPSS header layout; stamp not fixed")
+        fh.seek(SAV_STAMP_OFFSET)
+        fh.write(SAV_STAMP)
+
+
+def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> None:
+    import pyreadstat
+
+    columns, rows = _expand_lists(columns, rows)
+    labels, measures, formats = {}, {}, {}
+    for col in columns:
+        value_labels, measure, fmt = _spss_dictionary(col)
+        if value_labels:
+            labels[col["name"]] = value_labels
+        measures[col["name"]] = measure
+        if fmt:
+            formats[col["name"]] = fmt
+    pyreadstat.write_sav(
+        _spss_frame(columns, rows),
+        str(path),
+        file_label=f"{load_study().name} {path.stem}"[:64],
+        column_labels={c["name"]: _spss_label(c) for c in columns},
+        variable_value_labels=labels,
+        variable_measure=measures,
+        variable_format=formats,
+    )
+    _fix_sav_stamp(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parquet
+
+
+def _arrow_schema(columns: list[dict[str, Any]]) -> pa.Schema:
+    import pyarrow as pa
+
+    types: dict[str, pa.DataType] = {
+        "date": pa.date32(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "code_list": pa.list_(pa.string()),
+    }
+    return pa.schema([(c["name"], types.get(c["type"], pa.string())) for c in columns])
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[dict[str, Any]], path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    select = ", ".join(f'"{c["name"]}"' for c in columns)
+    arrow = con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").to_arrow_table()
+    pq.write_table(arrow.cast(_arrow_schema(columns)), path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def export_research(curated_dir: Path, out: Path, fmt: str) -> list[Path]:
+    """Write every research table as `<out>/<table>.<fmt>` plus `<out>/codebook.md`.
+
+    Returns the written paths (tables in schema order, then the codebook).
+    """
+    from dwt.analytics.views import connect
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    con = connect(Path(curated_dir))
+    written: list[Path] = []
+    try:
+        for table in research_tables():
+            columns = table_columns(table)
+            path = out / f"{table}.{fmt}"
+            if fmt == "parquet":
+                _write_parquet(con, table, columns, path)
+            else:
+                rows = _table_rows(con, table, [c["name"] for c in columns])
+                (_write_sav if fmt == "sav" else _write_csv)(columns, rows, path)
+            written.append(path)
+    finally:
+        con.close()
+    codebook = out / "codebook.md"
+    codebook.write_text(render_codebook("md"), encoding="utf-8", newline="\n")
+    return [*written, codebook]
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """`dwt export research [--data-dir] --out DIR --format sav|csv|parquet`."""
+    from dwt.config import ConfigError, settings_from_args
+
+    curated = settings_from_args(args.data_dir).curated_dir
+    if not curated.is_dir():
+        raise ConfigError(f"no curated lake at {curated}; run `dwt ingest` first")
+    for path in export_research(curated, Path(args.out), args.format):
+        print(path)
+    return 0
