@@ -1,0 +1,171 @@
+"""Run the generated suites with Great Expectations: one context per process.
+
+GX start-up (import, context, data source) is paid once per process; suites are built once
+per instrument. `validate_rows` runs one GX validation over all rows of one instrument (all
+files of an ingest at once) and maps failing rows back to value-free reasons. What may be
+stored (`RowValidation.summary`) holds counts only: no values, no row indices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from dwt.schema import Instrument, Study, load_study
+from dwt.validation import gxcontext
+from dwt.validation.prepare import prepare
+from dwt.validation.suites import build_file_suite, build_suite
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+# COMPLETE gives every failing row's index. Values are excluded (GX sees no identifiers
+# anyway) and partial_unexpected_count=0 skips GX's per-value tallies, which cost time.
+ROW_RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 0,
+    "exclude_unexpected_values": True,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+FILE_RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC"}
+
+
+class ValidationRunError(RuntimeError):
+    """An expectation could not be evaluated: the rows are not validated, stop the ingest."""
+
+
+@dataclass(frozen=True)
+class RowValidation:
+    reasons: pd.Series  # index = the typed frame's index; a list of reasons per row
+    summary: dict[str, Any]  # counts per expectation; safe to store (restricted zone)
+    raw: Any = None  # GX's ExpectationSuiteValidationResult; never store it in data/curated
+
+
+class Validator:
+    """Validates typed frames of any instrument; suites are built once and reused."""
+
+    def __init__(self, study: Study | None = None) -> None:
+        self.study = study or load_study()
+        self._row_suites: dict[str, gx.ExpectationSuite] = {}
+        self._file_suites: dict[str, gx.ExpectationSuite] = {}
+        self._batch_definitions: dict[str, Any] = {}
+
+    @property
+    def context(self) -> Any:
+        return gxcontext.gx_context()
+
+    def row_suite(self, instrument: Instrument) -> gx.ExpectationSuite:
+        if instrument.name not in self._row_suites:
+            self._row_suites[instrument.name] = build_suite(instrument, self.study)
+        return self._row_suites[instrument.name]
+
+    def file_suite(self, instrument: Instrument) -> gx.ExpectationSuite:
+        if instrument.name not in self._file_suites:
+            self._file_suites[instrument.name] = build_file_suite(instrument)
+        return self._file_suites[instrument.name]
+
+    def validate_rows(self, typed: pd.DataFrame, instrument: Instrument) -> RowValidation:
+        """One GX run over all rows; reasons per row of `typed` (empty list when clean)."""
+        suite = self.row_suite(instrument)
+        if typed.empty:
+            empty = pd.Series([], index=typed.index, dtype=object)
+            return RowValidation(empty, _summary(instrument, 0, []))
+        frame = prepare(typed, instrument, self.study)
+        result = self._validate(f"{instrument.name}.rows", frame, suite, ROW_RESULT_FORMAT)
+        _raise_on_errors(result.results)
+        reasons = _reasons_per_row(result.results, typed.index)
+        return RowValidation(reasons, _summary(instrument, len(typed), result.results), result)
+
+    def validate_file(self, frame: pd.DataFrame, instrument: Instrument) -> list[str]:
+        """Reasons to reject a whole file: missing required columns, no data rows."""
+        # Table-level checks only need the header and the row count: GX gets no values.
+        stand_in = pd.DataFrame(False, index=pd.RangeIndex(len(frame)), columns=frame.columns)
+        suite = self.file_suite(instrument)
+        result = self._validate(f"{instrument.name}.file", stand_in, suite, FILE_RESULT_FORMAT)
+        _raise_on_errors(result.results)
+        return [r.expectation_config.meta["reason"] for r in result.results if not r.success]
+
+    def _validate(
+        self, asset_name: str, frame: pd.DataFrame, suite: Any, result_format: dict[str, Any]
+    ) -> Any:
+        batch = self._batch_definition(asset_name).get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(suite, result_format=result_format)
+
+    def _batch_definition(self, asset_name: str) -> Any:
+        if asset_name not in self._batch_definitions:
+            source = self.context.data_sources.get(gxcontext.DATASOURCE)
+            try:
+                asset = source.get_asset(asset_name)
+            except LookupError:
+                asset = source.add_dataframe_asset(asset_name)
+            try:
+                definition = asset.get_batch_definition("all rows")
+            except KeyError:
+                definition = asset.add_batch_definition_whole_dataframe("all rows")
+            self._batch_definitions[asset_name] = definition
+        return self._batch_definitions[asset_name]
+
+
+def write_results(summary: dict[str, Any], folder: Path) -> Path:
+    """Write a validation summary as JSON into `folder` (the caller's restricted folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{summary['instrument']}.gx.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _raise_on_errors(results: list[Any]) -> None:
+    for r in results:
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            meta = r.expectation_config.meta or {}
+            # GX's message could quote data; name only the expectation and its reason
+            raise ValidationRunError(
+                f"{r.expectation_config.type} ({meta.get('reason')}) could not be evaluated"
+            )
+
+
+def _reasons_per_row(results: list[Any], index: pd.Index) -> pd.Series:
+    positions: list[int] = []
+    labels: list[str] = []
+    for r in results:
+        if r.success:
+            continue
+        failing = r.result.get("unexpected_index_list") or []
+        positions.extend(int(p) for p in failing)
+        labels.extend([r.expectation_config.meta["reason"]] * len(failing))
+    per_row: list[list[str]] = [[] for _ in range(len(index))]
+    # results come in suite (schema) order; a reason twice for one row (both ends of a
+    # window) is kept once
+    pairs = pd.DataFrame({"pos": positions, "reason": labels}).drop_duplicates()
+    for pos, reason in zip(pairs["pos"].to_list(), pairs["reason"].to_list(), strict=True):
+        per_row[pos].append(reason)
+    return pd.Series(per_row, index=index, dtype=object)
+
+
+def _summary(instrument: Instrument, rows: int, results: list[Any]) -> dict[str, Any]:
+    from great_expectations import __version__
+
+    return {
+        "instrument": instrument.name,
+        "rows": rows,
+        "great_expectations": __version__,
+        "expectations": [
+            {
+                "expectation": r.expectation_config.type,
+                "column": (r.expectation_config.meta or {}).get("column"),
+                "reason": (r.expectation_config.meta or {}).get("reason"),
+                "success": bool(r.success),
+                "element_count": int(r.result.get("element_count") or 0),
+                "unexpected_count": int(r.result.get("unexpected_count") or 0),
+            }
+            for r in results
+        ],
+    }
