@@ -1,0 +1,404 @@
+"""`read_raw` over hand-made deliveries in every accepted encoding, and every file rejection.
+
+csv fixtures live in tests/fixtures/raw/ (byte-exact); xlsx and sav files are written here
+with openpyxl and pyreadstat, so they are real files of those formats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+
+from dwt.ingest.read import FileRejected, RawTable, read_raw
+from dwt.schema import load_instrument
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "raw"
+PLACEMENTS = load_instrument("placements")
+EMPLOYEE_SURVEY = load_instrument("employee_survey")
+CONTACTS = load_instrument("contacts")
+
+
+def read_fixture(name: str, tmp_path: Path) -> RawTable:
+    """Read a copy, so a bug in the reader could never damage the committed fixture."""
+    copy = tmp_path / name
+    shutil.copyfile(FIXTURES / name, copy)
+    return read_raw(copy, PLACEMENTS)
+
+
+def rejection(path: Path, instrument: Any = PLACEMENTS) -> str:
+    with pytest.raises(FileRejected) as caught:
+        read_raw(path, instrument)
+    return caught.value.reason
+
+
+def rows(table: RawTable) -> list[dict[Any, Any]]:
+    return table.frame.to_dict(orient="records")
+
+
+# --- the shape every reader returns -------------------------------------------------------
+
+
+def test_frame_has_every_schema_column_in_schema_order(tmp_path: Path) -> None:
+    table = read_fixture("placements_cp1252.csv", tmp_path)
+    assert list(table.frame.columns) == PLACEMENTS.column_names
+    assert table.instrument == "placements"
+
+
+def test_absent_optional_columns_are_all_none(tmp_path: Path) -> None:
+    table = read_fixture("placements_cp1252.csv", tmp_path)
+    assert table.frame["end_date"].tolist() == [None]
+    assert table.frame["hours_per_week"].tolist() == [None]
+
+
+def test_every_cell_is_text_or_none(tmp_path: Path) -> None:
+    table = read_fixture("placements_comma_utf8.csv", tmp_path)
+    assert all(str(dtype) == "object" for dtype in table.frame.dtypes)
+    cells = table.frame.to_numpy().ravel()
+    assert all(cell is None or isinstance(cell, str) for cell in cells)
+    assert table.frame.loc[1, "end_date"] is None
+
+
+def test_index_is_one_based_data_row_number(tmp_path: Path) -> None:
+    table = read_fixture("placements_comma_utf8.csv", tmp_path)
+    assert table.frame.index.tolist() == [1, 2]
+
+
+# --- csv ----------------------------------------------------------------------------------
+
+
+def test_reads_comma_separated_utf8_with_canonical_headers(tmp_path: Path) -> None:
+    table = read_fixture("placements_comma_utf8.csv", tmp_path)
+    first = rows(table)[0]
+    assert first["bsn"] == "111222333"
+    assert first["name"] == "Jan Müller"
+    assert first["employer_name"] == "Bakkerij Jansen, Haarlem"  # quoted delimiter
+    assert first["start_date"] == "2018-03-01"
+    assert first["hours_per_week"] == "22.5"
+    assert table.header_map["bsn"] == "bsn"
+    assert table.unknown_columns == []
+
+
+def test_reads_semicolon_utf8_bom_with_dutch_alias_variants(tmp_path: Path) -> None:
+    table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
+    assert table.header_map == {
+        "Burgerservicenummer": "bsn",  # the BOM is not part of the first header
+        "Naam": "name",
+        "KvK-Nummer": "employer_kvk",
+        "Werkgever": "employer_name",
+        "Startdatum": "start_date",
+        "einddatum": "end_date",
+        "Reden Einde": "end_reason",
+        "CONTRACTVORM": "contract_type",
+        "Uren-per week": "hours_per_week",
+        "loonwaarde": "wage_value_pct",
+        "Doelgroep": "target_group",
+        "beperking": "disability_type",
+        "geboortejaar": "birth_year",
+        "geslacht": "gender",
+        "jobcoach": "job_coach",
+        "begeleidingsniveau": "job_coach_level",
+        "Training_Begeleider": "buddy_training",
+        "sector": "sector",
+        "bedrijfsgrootte": "employer_size",
+    }
+
+
+def test_keeps_csv_text_as_delivered_for_the_parser(tmp_path: Path) -> None:
+    table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
+    first, second = rows(table)
+    assert first["bsn"] == "89693504"  # leading zero lost; parse pads it
+    assert first["start_date"] == "01-03-2018"
+    assert first["hours_per_week"] == "22,5"
+    assert first["sector"] == "g"
+    assert second["start_date"] == "1-3-2018"
+    assert second["end_date"] == "31/12/2019"
+    assert second["employer_kvk"] == "7654321"
+
+
+def test_blank_lines_are_not_data_rows(tmp_path: Path) -> None:
+    table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
+    assert table.frame.index.tolist() == [1, 2]
+    assert table.frame["name"].tolist() == ["Anna de Vries", "Kees Bakker"]
+
+
+def test_reports_unknown_columns_by_their_original_header(tmp_path: Path) -> None:
+    table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
+    assert table.unknown_columns == ["Opmerking intern"]
+    assert "Opmerking intern" not in table.frame.columns
+
+
+def test_decodes_windows_1252(tmp_path: Path) -> None:
+    table = read_fixture("placements_cp1252.csv", tmp_path)
+    assert table.frame.loc[1, "name"] == "Jürgen Müller"
+    assert table.frame.loc[1, "employer_name"] == "Café €uro"
+
+
+def test_strips_surrounding_whitespace_and_blank_cells_become_none(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "contact_date,employer_kvk,advisor_code,contact_type,risk_level,notes\n"
+        "2019-05-05,  12345678 , AD-014,interview,groen,   \n",
+        encoding="utf-8",
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "employer_kvk"] == "12345678"
+    assert table.frame.loc[1, "advisor_code"] == "AD-014"
+    assert table.frame.loc[1, "notes"] is None
+
+
+def test_delimiter_is_the_one_matching_more_known_headers(tmp_path: Path) -> None:
+    # Commas inside the header's quoted cells must not win over the real ';' delimiter.
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        'contactdatum;kvk_nummer;arbeidsdeskundige;contactvorm;risico;"notities, vrij"\n'
+        "2019-05-05;12345678;AD-014;interview;groen;a, b, c\n",
+        encoding="utf-8",
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "risk_level"] == "groen"
+    assert table.unknown_columns == ["notities, vrij"]
+
+
+def test_quoted_values_may_span_lines(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "contact_date,employer_kvk,advisor_code,contact_type,risk_level,notes\n"
+        '2019-05-05,12345678,AD-014,interview,groen,"regel een\nregel twee"\n'
+        "2019-05-06,12345678,AD-014,interview,rood,\n",
+        encoding="utf-8",
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame["notes"].tolist() == ["regel een\nregel twee", None]
+    assert table.frame.index.tolist() == [1, 2]
+
+
+def test_rows_of_only_empty_cells_are_not_data_rows(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "contact_date,employer_kvk,advisor_code,contact_type,risk_level\n"
+        ",,,,\n"
+        "2019-05-06,12345678,AD-014,interview,rood\n"
+        " , ,,,\n",
+        encoding="utf-8",
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame.index.tolist() == [1]
+    assert table.frame.loc[1, "risk_level"] == "rood"
+
+
+# --- xlsx ---------------------------------------------------------------------------------
+
+
+def write_xlsx(path: Path, sheet_rows: list[list[Any]], second_sheet: bool = False) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in sheet_rows:
+        sheet.append(row)
+    if second_sheet:
+        workbook.create_sheet("andere").append(["bsn"])
+    workbook.save(path)
+    return path
+
+
+XLSX_HEADER = [
+    "Burgerservicenummer", "KvK nummer", "Startdatum", "einddatum", "contractvorm",
+    "uren per week", "loonwaarde", "doelgroep", "beperking", "geslacht", "jobcoach",
+    "training begeleider", "sector", "bedrijfsgrootte", "extra kolom",
+]  # fmt: skip
+
+
+@pytest.fixture
+def placements_xlsx(tmp_path: Path) -> Path:
+    return write_xlsx(
+        tmp_path / "placements.xlsx",
+        [
+            XLSX_HEADER,
+            [111222333, 12345678, dt.datetime(2018, 3, 1), dt.date(2019, 12, 31), "vast",
+             22.5, 70.0, "wajong", "psychisch", "man", "geen", "geen", "G", "1-24", "x"],
+            [89693504, "12345678", "01-03-2018", None, " Vast ",
+             32, None, "wajong", "psychisch", "man", "geen", "geen", "G", "1-24", None],
+            [None] * len(XLSX_HEADER),
+            [None, None, "   "],
+        ],
+        second_sheet=True,
+    )  # fmt: skip
+
+
+def test_xlsx_date_cells_become_iso_text_and_text_dates_stay(placements_xlsx: Path) -> None:
+    frame = read_raw(placements_xlsx, PLACEMENTS).frame
+    assert frame["start_date"].tolist() == ["2018-03-01", "01-03-2018"]
+    assert frame.loc[1, "end_date"] == "2019-12-31"
+
+
+def test_xlsx_numbers_become_text_without_spurious_decimals(placements_xlsx: Path) -> None:
+    frame = read_raw(placements_xlsx, PLACEMENTS).frame
+    assert frame["bsn"].tolist() == ["111222333", "89693504"]
+    assert frame["hours_per_week"].tolist() == ["22.5", "32"]
+    assert frame.loc[1, "wage_value_pct"] == "70"
+
+
+def test_xlsx_drops_trailing_empty_rows_and_reads_first_sheet_only(placements_xlsx: Path) -> None:
+    table = read_raw(placements_xlsx, PLACEMENTS)
+    assert table.frame.index.tolist() == [1, 2]
+    assert table.frame.loc[2, "contract_type"] == "Vast"
+    assert table.unknown_columns == ["extra kolom"]
+
+
+# --- sav ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def survey_sav(tmp_path: Path) -> Path:
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "89693504", "123456782"],
+            "invuldatum": [dt.date(2019, 10, 1), dt.date(2019, 11, 15), None],
+            "werkzaam": [1.0, 0.0, 1.0],
+            "uren_per_week": [24.0, 22.5, float("nan")],
+            "werkvermogen": [7.0, -9.0, 12.0],
+            "tevredenheid_werk": [4.0, 5.0, 9.0],
+        }
+    )
+    path = tmp_path / "employee_survey.sav"
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "werkzaam": {1.0: "ja", 0.0: "nee"},
+            "tevredenheid_werk": {4.0: "4", 5.0: "5"},
+        },
+    )
+    return path
+
+
+def test_sav_value_labels_become_the_code(survey_sav: Path) -> None:
+    frame = read_raw(survey_sav, EMPLOYEE_SURVEY).frame
+    assert frame["employed"].tolist() == ["ja", "nee", "ja"]
+
+
+def test_sav_unlabelled_values_stay_numbers(survey_sav: Path) -> None:
+    frame = read_raw(survey_sav, EMPLOYEE_SURVEY).frame
+    assert frame["job_satisfaction"].tolist() == ["4", "5", "9"]
+
+
+def test_sav_numbers_and_dates_become_text(survey_sav: Path) -> None:
+    frame = read_raw(survey_sav, EMPLOYEE_SURVEY).frame
+    assert frame["response_date"].tolist() == ["2019-10-01", "2019-11-15", None]
+    assert frame["hours_per_week"].tolist() == ["24", "22.5", None]
+    assert frame["work_ability"].tolist() == ["7", "-9", "12"]
+    assert frame["bsn"].tolist() == ["111222333", "89693504", "123456782"]
+
+
+# --- rejections ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        ("undecodable.csv", "undecodable text"),
+        ("header_only.csv", "no data rows"),
+        ("empty.csv", "no data rows"),
+        ("missing_required.csv", "missing required column: bsn, start_date"),
+        ("duplicate_column.csv", "unreadable file: duplicate column bsn"),
+        ("ragged_rows.csv", "unreadable file: malformed csv (ragged rows or broken quoting)"),
+        ("broken_quoting.csv", "unreadable file: malformed csv (ragged rows or broken quoting)"),
+    ],
+)
+def test_rejects_bad_csv_files_with_a_value_free_reason(
+    fixture: str, reason: str, tmp_path: Path
+) -> None:
+    copy = tmp_path / fixture
+    shutil.copyfile(FIXTURES / fixture, copy)
+    assert rejection(copy) == reason
+
+
+def test_rejects_a_single_missing_required_column_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text("contact_date,employer_kvk,advisor_code,contact_type\n2019-05-05,1,a,b\n")
+    assert rejection(path, CONTACTS) == "missing required column: risk_level"
+
+
+def test_rejects_a_corrupt_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "placements.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    assert rejection(path) == "unreadable file: not a valid xlsx"
+
+
+def test_rejects_a_truncated_xlsx(placements_xlsx: Path) -> None:
+    data = placements_xlsx.read_bytes()
+    placements_xlsx.write_bytes(data[: len(data) // 2])
+    assert rejection(placements_xlsx) == "unreadable file: not a valid xlsx"
+
+
+def test_rejects_a_header_only_xlsx(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER])
+    assert rejection(path) == "no data rows"
+
+
+def test_rejects_an_empty_xlsx(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [])
+    assert rejection(path) == "no data rows"
+
+
+def test_rejects_a_truncated_sav(survey_sav: Path) -> None:
+    data = survey_sav.read_bytes()
+    survey_sav.write_bytes(data[: len(data) // 2])
+    assert rejection(survey_sav, EMPLOYEE_SURVEY) == "unreadable file: not a valid SPSS file"
+
+
+def test_rejects_garbage_named_sav(tmp_path: Path) -> None:
+    path = tmp_path / "employee_survey.sav"
+    path.write_bytes(b"$FL2 not an spss file at all")
+    assert rejection(path, EMPLOYEE_SURVEY) == "unreadable file: not a valid SPSS file"
+
+
+def test_rejects_an_unsupported_extension(tmp_path: Path) -> None:
+    path = tmp_path / "placements.txt"
+    shutil.copyfile(FIXTURES / "placements_comma_utf8.csv", path)
+    assert rejection(path) == "unsupported file type"
+
+
+def test_rejection_reasons_never_quote_file_content(tmp_path: Path) -> None:
+    path = tmp_path / "placements.csv"
+    path.write_bytes((FIXTURES / "header_only.csv").read_bytes() + b"111222333;SECRET\n")
+    reason = rejection(path)
+    assert "111222333" not in reason
+    assert "SECRET" not in reason
+
+
+# --- the raw file is never touched --------------------------------------------------------
+
+
+def snapshot(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), os.stat(path).st_mtime_ns
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    sorted(p.name for p in FIXTURES.glob("*.csv")),
+)
+def test_reading_leaves_csv_bytes_and_mtime_unchanged(fixture: str, tmp_path: Path) -> None:
+    copy = tmp_path / fixture
+    shutil.copyfile(FIXTURES / fixture, copy)
+    os.utime(copy, ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+    before = snapshot(copy)
+    with contextlib.suppress(FileRejected):
+        read_raw(copy, PLACEMENTS)
+    assert snapshot(copy) == before
+
+
+def test_reading_leaves_xlsx_and_sav_unchanged(placements_xlsx: Path, survey_sav: Path) -> None:
+    before = [snapshot(placements_xlsx), snapshot(survey_sav)]
+    read_raw(placements_xlsx, PLACEMENTS)
+    read_raw(survey_sav, EMPLOYEE_SURVEY)
+    assert [snapshot(placements_xlsx), snapshot(survey_sav)] == before
