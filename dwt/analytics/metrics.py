@@ -93,7 +93,9 @@ def _num(value: Any) -> float | None:
 
 
 def _horizon_block(summary: dict[str, Any]) -> dict[str, Any]:
-    return {h: {**est, "n": summary["n"]} for h, est in summary["horizons"].items()}
+    # The group's n sits beside the block (placements, or a factor level's n), not repeated here,
+    # so disclosure control has one cell per count.
+    return dict(summary["horizons"])
 
 
 def survival_block(frame: pd.DataFrame) -> dict[str, Any]:

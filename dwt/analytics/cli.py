@@ -1,0 +1,173 @@
+"""`dwt metrics` and `dwt query`: the analytics subcommands (wired in dwt/cli.py).
+
+Exit codes follow dwt/cli.py: 0 ok, 1 the data holds nothing to compute, 2 usage error
+(including SQL that is not a read-only query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from dwt.config import ConfigError, settings_from_args
+from dwt.schema import load_study
+
+READ_ONLY_TYPES = ("SELECT",)  # DESCRIBE, SHOW, SUMMARIZE and FROM-first parse as SELECT
+_EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+
+
+class RefusedQuery(Exception):
+    """SQL that `dwt query` does not run (anything but one read-only statement)."""
+
+
+# ---------------------------------------------------------------- dwt metrics
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    from dwt.analytics.disclosure import apply_safe
+    from dwt.analytics.metrics import NoCuratedData, compute_metrics, jsonable, to_json
+
+    settings = settings_from_args(getattr(args, "data_dir", None))
+    region = getattr(args, "region", None)
+    if region is not None and region not in load_study().region_codes:
+        raise ConfigError(
+            f"unknown region {region!r} (known: {', '.join(load_study().region_codes)})"
+        )
+    if not _has_parquet(settings.curated_dir):
+        return _fail(f"no curated data under {settings.curated_dir}: run dwt ingest first")
+    try:
+        metrics = compute_metrics(settings.curated_dir, region, getattr(args, "as_of", None))
+    except NoCuratedData as exc:
+        return _fail(str(exc))
+    if getattr(args, "safe", False):
+        metrics = apply_safe(metrics, settings.k)
+    if getattr(args, "json", False):
+        print(to_json(metrics))
+    else:
+        print(summary_text(jsonable(metrics)))
+    return 0
+
+
+def _has_parquet(curated_dir: Path) -> bool:
+    return curated_dir.is_dir() and any(curated_dir.rglob("*.parquet"))
+
+
+def _fail(message: str) -> int:
+    print(f"dwt metrics: {message}", file=sys.stderr)
+    return 1
+
+
+def _fmt(value: Any, pct: bool = False) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{100 * value:.1f}%" if pct else f"{value:.1f}"
+    return str(value)
+
+
+def _horizons_line(label: str, block: dict[str, Any]) -> str:
+    parts = []
+    for h, est in sorted(block.items(), key=lambda kv: int(kv[0])):
+        ci = f"[{_fmt(est['ci_low'], True)}–{_fmt(est['ci_high'], True)}]"
+        parts.append(f"{h}m {_fmt(est['estimate'], True)} {ci} n@risk {_fmt(est['at_risk'])}")
+    return f"  {label}: " + "; ".join(parts)
+
+
+def _group_text(name: str, g: dict[str, Any]) -> list[str]:
+    head = f"{name}" + (f" (reference date {g['reference_date']})" if "reference_date" in g else "")
+    lines = [
+        head,
+        f"  placements {_fmt(g['placements'])}, participants {_fmt(g['participants'])}, "
+        f"employers {_fmt(g['employers'])}",
+        _horizons_line("retention R(t)", g["retention"]),
+        _horizons_line("sustained E(t)", g["sustained"]),
+        f"  median duration (days): {_fmt(g['median_days'])}",
+    ]
+    for inst in ("employee_survey", "employer_survey"):
+        rates = ", ".join(f"{w} {_fmt(r, True)}" for w, r in sorted(g["response"][inst].items()))
+        lines.append(f"  response {inst}: {rates}")
+    rec = g.get("recruitment")
+    if rec:
+        lines.append(
+            f"  recruitment: employers {_fmt(rec['employers'])} ({rec['employers_status']} "
+            f"{rec['employers_target']['min']}–{rec['employers_target']['max']}), participants "
+            f"{_fmt(rec['participants'])} (target ≥ {rec['participants_target']['min']}: "
+            f"{'met' if rec['participants_met'] else 'not met'})"
+        )
+    cox = g.get("cox", {})
+    lines.append(
+        "  cox: " + ("fitted" if cox.get("fitted") else f"not fitted ({cox.get('reason')})")
+    )
+    return lines
+
+
+def summary_text(metrics: dict[str, Any]) -> str:
+    """Readable summary of the main figures (the JSON holds everything)."""
+    lines: list[str] = []
+    for region, block in sorted(metrics["regions"].items()):
+        lines += [*_group_text(region, block), ""]
+    lines += _group_text("all regions", metrics["all"])
+    if "disclosure" in metrics:
+        lines.append(f"(disclosure control applied, k = {metrics['disclosure']['k']})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- dwt query
+
+
+def check_read_only(sql: str) -> None:
+    """Raise RefusedQuery unless `sql` is one SELECT/WITH/DESCRIBE/SHOW/SUMMARIZE/EXPLAIN."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise RefusedQuery(f"cannot parse SQL: {exc}") from exc
+    if len(statements) != 1:
+        raise RefusedQuery(f"expected one statement, got {len(statements)}")
+    kind = statements[0].type.name
+    if kind == "EXPLAIN":
+        # EXPLAIN ANALYZE runs its statement, so the explained statement must be read-only too.
+        check_read_only(_EXPLAIN.sub("", sql, count=1))
+        return
+    if kind not in READ_ONLY_TYPES:
+        raise RefusedQuery(f"{kind} statements are not allowed: dwt query is read-only")
+
+
+def read_only_connection(curated_dir: Path) -> Any:
+    """The views, with DuckDB itself refusing file access outside the curated lake."""
+    from dwt.analytics.views import connect
+
+    con = connect(curated_dir)
+    root = str(curated_dir.resolve()).replace("'", "''")
+    con.execute(f"SET allowed_directories = ['{root}/']")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def run_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    settings = settings_from_args(getattr(args, "data_dir", None))
+    try:
+        check_read_only(args.sql)
+    except RefusedQuery as exc:
+        print(f"dwt query: refused: {exc}", file=sys.stderr)
+        return 2
+    con = read_only_connection(settings.curated_dir)
+    try:
+        frame = con.execute(args.sql).df()
+    except duckdb.Error as exc:
+        print(f"dwt query: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    if getattr(args, "csv", False):
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(frame.to_string(index=False))
+    return 0
