@@ -156,7 +156,7 @@ def suppress_table(
         (r, c): int(v) for r, row in table.to_dict(orient="index").items() for c, v in row.items()
     }
     relations: list[Relation] = []
-    out = table.astype(object)
+    out = table.copy()
     if totals in ("rows", "both"):
         for r in table.index:
             values[(r, "total")] = int(table.loc[r].sum())
@@ -168,6 +168,7 @@ def suppress_table(
             values[("total", c)] = int(out[c].sum())
             relations.append(([(r, c) for r in table.index], ("total", c)))
         out.loc["total"] = [values[("total", c)] for c in cols]
+    out = out.astype(object)
     status = protect_cells(values, relations, k)
     for (r, c), how in status.items():  # type: ignore[misc]
         out.loc[r, c] = f"<{k}" if how == PRIMARY else None
