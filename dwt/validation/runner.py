@@ -124,12 +124,22 @@ def write_results(summary: dict[str, Any], folder: Path) -> Path:
 
 def _raise_on_errors(results: list[Any]) -> None:
     for r in results:
-        if r.exception_info and r.exception_info.get("raised_exception"):
+        if _raised(r.exception_info):
             meta = r.expectation_config.meta or {}
             # GX's message could quote data; name only the expectation and its reason
             raise ValidationRunError(
                 f"{r.expectation_config.type} ({meta.get('reason')}) could not be evaluated"
             )
+
+
+def _raised(info: Any) -> bool:
+    # GX 1.24 reports a failed metric as {metric_id: {"raised_exception": True, ...}};
+    # an expectation-level error uses the flat form {"raised_exception": True, ...}.
+    if not isinstance(info, dict):
+        return False
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
 def _reasons_per_row(results: list[Any], index: pd.Index) -> pd.Series:

@@ -1,0 +1,96 @@
+"""The GX runner: one context per process, file-level reasons, quiet runs, stored summaries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gx_frames import clean_rows, typed_frame
+
+from dwt.schema import load_instrument
+from dwt.validation import gxcontext
+from dwt.validation.runner import ValidationRunError, Validator, write_results
+
+PLACEMENTS = load_instrument("placements")
+
+
+def test_the_gx_context_is_created_once_per_process_whatever_the_validators(
+    validator: Validator,
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements", 2))
+    other = Validator()
+    validator.validate_rows(typed, PLACEMENTS)
+    other.validate_rows(typed, PLACEMENTS)
+    other.validate_file(typed, PLACEMENTS)
+    assert other.context is validator.context
+    assert gxcontext.contexts_created == 1
+
+
+def test_a_validator_builds_each_suite_once(validator: Validator) -> None:
+    assert validator.row_suite(PLACEMENTS) is validator.row_suite(PLACEMENTS)
+    assert validator.file_suite(PLACEMENTS) is validator.file_suite(PLACEMENTS)
+
+
+def test_validation_prints_no_progress_bars(
+    validator: Validator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements", 2, hours_per_week=60.0))
+    validator.validate_rows(typed, PLACEMENTS)
+    out, err = capfd.readouterr()
+    assert "Calculating Metrics" not in out + err
+    assert "%|" not in err
+
+
+def test_a_file_missing_a_required_column_is_rejected_with_its_name(
+    validator: Validator,
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements")).drop(columns=["gender", "bsn"])
+    assert sorted(validator.validate_file(typed, PLACEMENTS)) == [
+        "missing required column: bsn", "missing required column: gender",
+    ]  # fmt: skip
+
+
+def test_a_file_without_data_rows_is_rejected(validator: Validator) -> None:
+    typed = typed_frame("placements", [])
+    assert validator.validate_file(typed, PLACEMENTS) == ["no data rows"]
+
+
+def test_a_complete_file_is_not_rejected(validator: Validator) -> None:
+    typed = typed_frame("placements", clean_rows("placements"))
+    assert validator.validate_file(typed, PLACEMENTS) == []
+
+
+def test_an_empty_frame_validates_to_no_reasons(validator: Validator) -> None:
+    validation = validator.validate_rows(typed_frame("placements", []), PLACEMENTS)
+    assert validation.reasons.empty
+    assert validation.summary["rows"] == 0
+
+
+def test_an_expectation_that_cannot_run_stops_validation_without_quoting_values(
+    validator: Validator,
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements"))
+    # a date where a number belongs: GX cannot compare it with the range's bounds
+    typed["hours_per_week"] = pd.Series([pd.Timestamp("2018-03-01")], dtype=object)
+    with pytest.raises(ValidationRunError) as raised:
+        validator.validate_rows(typed, PLACEMENTS)
+    assert "2018" not in str(raised.value)
+    assert "hours_per_week: below minimum" in str(raised.value)
+
+
+def test_write_results_stores_the_summary_as_json_in_the_given_folder(
+    validator: Validator, tmp_path: Path
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements", 3, birth_year=1900))
+    summary = validator.validate_rows(typed, PLACEMENTS).summary
+    path = write_results(summary, tmp_path / "restricted" / "gx")
+    assert path.parent == tmp_path / "restricted" / "gx"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    assert stored == summary
+    failing = [e for e in stored["expectations"] if e["unexpected_count"]]
+    assert [(e["reason"], e["unexpected_count"]) for e in failing] == [
+        ("birth_year: below minimum", 3)
+    ]
+    assert "111222333" not in path.read_text(encoding="utf-8")
