@@ -18,8 +18,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from dwt.ingest.parse import parse_table
 from dwt.ingest.read import FileRejected, RawTable, read_raw
-from dwt.schema import load_instrument
+from dwt.schema import load_instrument, load_study
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "raw"
 PLACEMENTS = load_instrument("placements")
@@ -402,3 +403,47 @@ def test_reading_leaves_xlsx_and_sav_unchanged(placements_xlsx: Path, survey_sav
     read_raw(placements_xlsx, PLACEMENTS)
     read_raw(survey_sav, EMPLOYEE_SURVEY)
     assert [snapshot(placements_xlsx), snapshot(survey_sav)] == before
+
+
+# --- read, then parse: every encoding ends in the same typed values -----------------------
+
+
+def typed(table: RawTable) -> tuple[pd.DataFrame, pd.Series]:
+    return parse_table(table.frame, load_instrument(table.instrument), load_study())
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["placements_comma_utf8.csv", "placements_semicolon_bom_aliases.csv", "placements_cp1252.csv"],
+)
+def test_csv_fixtures_parse_without_reasons(fixture: str, tmp_path: Path) -> None:
+    frame, reasons = typed(read_fixture(fixture, tmp_path))
+    assert reasons.map(len).sum() == 0
+    assert frame.loc[1, "start_date"] == pd.Timestamp(2018, 3, 1)
+
+
+def test_day_first_csv_parses_to_the_contract_values(tmp_path: Path) -> None:
+    frame, _ = typed(read_fixture("placements_semicolon_bom_aliases.csv", tmp_path))
+    assert frame["bsn"].tolist() == ["089693504", "035261195"]
+    assert frame["employer_kvk"].tolist() == ["12345678", "07654321"]
+    assert frame["start_date"].tolist() == [pd.Timestamp(2018, 3, 1)] * 2
+    assert frame.loc[2, "end_date"] == pd.Timestamp(2019, 12, 31)
+    assert frame.loc[1, "hours_per_week"] == 22.5
+    assert frame["sector"].tolist() == ["G", "A"]
+    assert frame.loc[2, "end_reason"] == "naar_ander_werk"
+
+
+def test_xlsx_date_cells_and_text_dates_parse_alike(placements_xlsx: Path) -> None:
+    frame, reasons = typed(read_raw(placements_xlsx, PLACEMENTS))
+    assert frame["start_date"].tolist() == [pd.Timestamp(2018, 3, 1)] * 2
+    assert frame["contract_type"].tolist() == ["vast", "vast"]
+    assert frame["bsn"].tolist() == ["111222333", "089693504"]
+    assert reasons.map(len).sum() == 0
+
+
+def test_sav_labels_and_missing_codes_parse(survey_sav: Path) -> None:
+    frame, reasons = typed(read_raw(survey_sav, EMPLOYEE_SURVEY))
+    assert frame["employed"].tolist() == [True, False, True]
+    assert frame["work_ability"].tolist() == [7, pd.NA, 12]  # -9: missing, no reason
+    assert frame.loc[2, "hours_per_week"] == 22.5
+    assert reasons.map(len).sum() == 0
