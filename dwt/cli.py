@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the yearly deployments (flow.serve) on this machine")
     _data_dir(p)
+    p.add_argument("--list", action="store_true", help="print the deployments and exit")
+    p.add_argument("--prefect-file", default=None, help="deployments file (default prefect.yaml)")
     p.set_defaults(handler="dwt.serve:run_cli")
     return parser
 
