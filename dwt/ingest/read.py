@@ -11,8 +11,13 @@ Decisions (also in the tests):
   least one non-empty cell. Blank lines (csv) and fully empty rows (xlsx, sav) are not data
   rows, so `len(frame)` is the number of data rows the "nothing lost" check counts.
 - An empty file (no header at all) is rejected with "no data rows", like a header-only file:
-  in both cases there is nothing to ingest, and one reason is easier to count.
+  in both cases there is nothing to ingest, and one reason is easier to count. Data under a
+  blank header row is "missing required column: ...".
 - Columns with a blank header are spreadsheet artefacts and are ignored silently.
+- Native date-time cells (xlsx, SPSS) become their ISO date "YYYY-MM-DD"; a time of day is
+  dropped, as the study only has date columns.
+- SPSS user-defined missing values arrive as empty cells (pyreadstat's default), just as the
+  survey missing codes -9/-8 end up <NA> in parsing.
 - Rejection reasons are value-free: they never quote a cell, a header or a parser message.
 """
 
@@ -249,17 +254,17 @@ def _scalar_text(value: Any) -> str | None:
 
 def _canonical_table(headers: Sequence[Any], columns: Columns, instrument: Instrument) -> RawTable:
     """Map headers to canonical names, check the required ones, keep non-empty rows."""
-    if not any(_is_filled(h) for h in headers):
-        raise FileRejected("no data rows")
+    cells = _clean_cells(columns)
+    cells = cells[cells.notna().any(axis=1)]
+    if cells.empty and not any(_is_filled(h) for h in headers):
+        raise FileRejected("no data rows")  # nothing at all: not even a header
     positions, header_map, unknown = _match_headers(headers, instrument)
     missing = [c for c in instrument.required_columns if c not in positions]
     if missing:
         raise FileRejected("missing required column: " + ", ".join(missing))
-
-    cells = _clean_cells(columns)
-    cells = cells[cells.notna().any(axis=1)]
     if cells.empty:
         raise FileRejected("no data rows")
+
     index = pd.RangeIndex(1, len(cells) + 1)
     frame = pd.DataFrame(
         {

@@ -447,3 +447,9 @@ def test_sav_labels_and_missing_codes_parse(survey_sav: Path) -> None:
     assert frame["work_ability"].tolist() == [7, pd.NA, 12]  # -9: missing, no reason
     assert frame.loc[2, "hours_per_week"] == 22.5
     assert reasons.map(len).sum() == 0
+
+
+def test_data_under_a_blank_header_row_misses_required_columns(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(";;;;\n2019-05-05;12345678;AD-014;interview;groen\n", encoding="utf-8")
+    assert rejection(path, CONTACTS).startswith("missing required column: contact_date, ")
