@@ -163,7 +163,9 @@ def _numbers(text: pd.Series) -> Parsed:
     ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
     dotted = text.where(ok).str.replace(",", ".", regex=False)
     values = pd.to_numeric(dotted, errors="coerce").astype("Float64")
-    return values, _failed(text, ok), "not a number"
+    # "1e999" matches the pattern but overflows to infinity: not a usable number either.
+    values = values.where(~np.isinf(values.fillna(0)))
+    return values, _failed(text, values.notna()), "not a number"
 
 
 def _booleans(text: pd.Series, spellings: dict[str, list[str]]) -> Parsed:

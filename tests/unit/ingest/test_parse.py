@@ -128,7 +128,7 @@ def test_number_accepts_a_decimal_point_or_comma(cell: str, expected: float) -> 
     assert accepted(PLACEMENTS, "hours_per_week", cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["1.234,5", "1,234.5", "1,2,3", "22 uur", "abc", ","])
+@pytest.mark.parametrize("cell", ["1.234,5", "1,234.5", "1,2,3", "22 uur", "abc", ",", "1e999"])
 def test_number_rejects_ambiguous_separators_and_text(cell: str) -> None:
     assert rejected(PLACEMENTS, "hours_per_week", cell) == ["hours_per_week: not a number"]
 
