@@ -122,3 +122,26 @@ def write_history(curated_dir: Path, rows: list[dict[str, Any]]) -> None:
         latest[key] = {**row, "first_wave": first, "last_wave": row["wave"]}
     current = [{k: v for k, v in r.items() if k != "wave"} for r in latest.values()]
     write_table(curated_dir, "placements", current)
+
+
+def lake_of_size(region: str, n: int, wave: int = 2020) -> list[dict[str, Any]]:
+    """n placements with varied starts, ends and attributes, all delivered in `wave`."""
+    reasons = ["ontslag", "naar_ander_werk", "contract_niet_verlengd", "gezondheid"]
+    rows = []
+    for i in range(n):
+        start = pd.Timestamp("2017-01-15") + pd.Timedelta(days=37 * i)
+        end = start + pd.Timedelta(days=90 + 53 * i) if i % 3 == 0 else None
+        if end is not None and end > pd.Timestamp(f"{wave}-12-31"):
+            end = None
+        rows.append(
+            placement(
+                f"{region[:2]}{i}", region, wave, start.date().isoformat(),
+                end=end.date().isoformat() if end is not None else None,
+                reason=reasons[i % 4] if end is not None else None,
+                employer=f"E{i % 7}",
+                job_coach=["geen", "intern", "extern"][i % 3],
+                job_coach_level=None if i % 3 == 0 else ["licht", "midden"][i % 2],
+                hours_per_week=float(12 + (i * 5) % 28),
+            )
+        )  # fmt: skip
+    return rows
