@@ -44,7 +44,7 @@ def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str 
     cache: dict[str, str] = {}
     out: list[str | None] = []
     for value in values:
-        if value is None or value != value or value is getattr(value, "NA", object()):
+        if _missing(value):
             out.append(None)
             continue
         text = str(value)
@@ -56,6 +56,12 @@ def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str 
             pid = cache[text] = _digest(key, f"{prefix}:{text}")
         out.append(pid)
     return out
+
+
+def _missing(value: object) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and value != value
 
 
 def key_fingerprint(key: bytes) -> str:
