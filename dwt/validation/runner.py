@@ -70,8 +70,21 @@ class Validator:
             self._file_suites[instrument.name] = build_file_suite(instrument)
         return self._file_suites[instrument.name]
 
-    def validate_rows(self, typed: pd.DataFrame, instrument: Instrument) -> RowValidation:
-        """One GX run over all rows; reasons per row of `typed` (empty list when clean)."""
+    def validate_rows(
+        self,
+        typed: pd.DataFrame,
+        instrument: Instrument,
+        parse_reasons: pd.Series | None = None,
+    ) -> RowValidation:
+        """One GX run over all rows; reasons per row of `typed` (empty list when clean).
+
+        With `parse_reasons` (lists, aligned with `typed` by position), a column that already
+        failed parsing in a row gets no GX reason there: parsing emptied it, so "required" or
+        a range reason would only repeat the parse reason ("an unknown code is not also
+        required").
+        """
+        if parse_reasons is not None and len(parse_reasons) != len(typed):
+            raise ValueError("parse_reasons must have one entry per row of typed")
         suite = self.row_suite(instrument)
         if typed.empty:
             empty = pd.Series([], index=typed.index, dtype=object)
@@ -79,7 +92,7 @@ class Validator:
         frame = prepare(typed, instrument, self.study)
         result = self._validate(f"{instrument.name}.rows", frame, suite, ROW_RESULT_FORMAT)
         _raise_on_errors(result.results)
-        reasons = _reasons_per_row(result.results, typed.index)
+        reasons = _reasons_per_row(result.results, typed.index, parse_reasons)
         return RowValidation(reasons, _summary(instrument, len(typed), result.results), result)
 
     def validate_file(self, frame: pd.DataFrame, instrument: Instrument) -> list[str]:
@@ -142,22 +155,39 @@ def _raised(info: Any) -> bool:
     return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
-def _reasons_per_row(results: list[Any], index: pd.Index) -> pd.Series:
+def _reasons_per_row(
+    results: list[Any], index: pd.Index, parse_reasons: pd.Series | None
+) -> pd.Series:
     positions: list[int] = []
     labels: list[str] = []
+    columns: list[str] = []
     for r in results:
         if r.success:
             continue
         failing = r.result.get("unexpected_index_list") or []
+        meta = r.expectation_config.meta
         positions.extend(int(p) for p in failing)
-        labels.extend([r.expectation_config.meta["reason"]] * len(failing))
+        labels.extend([meta["reason"]] * len(failing))
+        columns.extend([meta["column"]] * len(failing))
+    unparsed = _unparsed_columns(parse_reasons)
     per_row: list[list[str]] = [[] for _ in range(len(index))]
-    # results come in suite (schema) order; a reason twice for one row (both ends of a
-    # window) is kept once
-    pairs = pd.DataFrame({"pos": positions, "reason": labels}).drop_duplicates()
-    for pos, reason in zip(pairs["pos"].to_list(), pairs["reason"].to_list(), strict=True):
-        per_row[pos].append(reason)
+    for pos, reason, column in zip(positions, labels, columns, strict=True):
+        # results come in suite (schema) order; a reason twice for one row (both ends of a
+        # window) is kept once
+        if reason not in per_row[pos] and column not in unparsed.get(pos, ()):
+            per_row[pos].append(reason)
     return pd.Series(per_row, index=index, dtype=object)
+
+
+def _unparsed_columns(parse_reasons: pd.Series | None) -> dict[int, set[str]]:
+    """Row position -> columns named by its parse reasons ("<column>: <rule>")."""
+    if parse_reasons is None:
+        return {}
+    return {
+        pos: {reason.split(":", 1)[0] for reason in reasons}
+        for pos, reasons in enumerate(parse_reasons.to_list())
+        if isinstance(reasons, list | tuple) and reasons
+    }
 
 
 def _summary(instrument: Instrument, rows: int, results: list[Any]) -> dict[str, Any]:

@@ -94,3 +94,28 @@ def test_write_results_stores_the_summary_as_json_in_the_given_folder(
         ("birth_year: below minimum", 3)
     ]
     assert "111222333" not in path.read_text(encoding="utf-8")
+
+
+def test_a_column_that_failed_parsing_gets_no_second_reason_from_gx(
+    validator: Validator,
+) -> None:
+    # parse emptied an unknown contract type and an unreadable birth year
+    typed = typed_frame("placements", clean_rows("placements", 3, contract_type=None))
+    typed.index = pd.Index([4, 5, 6])
+    parse_reasons = pd.Series(
+        [["contract_type: unknown code"], [], ["birth_year: not an integer"]], index=[4, 5, 6]
+    )
+    validation = validator.validate_rows(typed, PLACEMENTS, parse_reasons)
+    assert validation.reasons.to_list() == [
+        [], ["contract_type: required"], ["contract_type: required"],
+    ]  # fmt: skip
+    assert (
+        validator.validate_rows(typed, PLACEMENTS).reasons.to_list()
+        == [["contract_type: required"]] * 3
+    )
+
+
+def test_parse_reasons_must_match_the_rows(validator: Validator) -> None:
+    typed = typed_frame("placements", clean_rows("placements", 2))
+    with pytest.raises(ValueError, match="one entry per row"):
+        validator.validate_rows(typed, PLACEMENTS, pd.Series([[]]))
