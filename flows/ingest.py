@@ -17,7 +17,7 @@ from dwt.config import settings_from_args
 from dwt.ingest import pipeline
 from dwt.lake import Lake
 from dwt.pseudonym import load_key
-from dwt.schema import load_instrument, load_study
+from dwt.schema import load_study
 
 # Rows carry identifiers between tasks: never cache or persist task results.
 STEP = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -39,16 +39,7 @@ def read_file(delivery: Any, sha: str) -> pipeline.Loaded | pipeline.FileResult:
 def validate(loaded: list[pipeline.Loaded]) -> tuple[list[Any], dict[str, Any]]:
     from dwt.validation.runner import Validator
 
-    validator = Validator()
-    out: list[Any] = []
-    summaries: dict[str, Any] = {}
-    for name in load_study().instruments:
-        group = [item for item in loaded if item.delivery.instrument == name]
-        if group:
-            items, summary = pipeline.validate_instrument(group, load_instrument(name), validator)
-            out.extend(items)
-            summaries[name] = summary
-    return out, summaries
+    return pipeline.validate_all(loaded, Validator())
 
 
 @task(name="curate-and-commit", **STEP)

@@ -241,7 +241,6 @@ def _placements(
             "employer_id": pa.array(directory["employer_id"].to_list(), pa.string()),
             "employer_kvk": pa.array(directory["employer_kvk"].astype(str).to_list(), pa.string()),
             "employer_name": pa.array(directory["employer_name"].to_list(), pa.string()),
-            "region": pa.array([region] * len(directory), pa.string()),
         }
     )
     flags = _longitudinal(good)
@@ -305,7 +304,6 @@ def _contacts(
             {
                 "contact_id": pa.array(notes["contact_id"].to_list(), pa.string()),
                 "employer_id": pa.array(notes["employer_id"].to_list(), pa.string()),
-                "region": pa.array([region] * len(notes), pa.string()),
                 "wave": pa.array(notes["_wave"].astype("int64").to_list(), pa.int64()),
                 "notes": pa.array(notes["notes"].astype(str).to_list(), pa.string()),
             }

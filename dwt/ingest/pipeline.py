@@ -163,7 +163,7 @@ def validate_instrument(
     out: list[Loaded | FileResult] = []
     kept: list[Loaded] = []
     for item in loaded:
-        file_reasons = validator.validate_file(item.typed, instrument)
+        file_reasons = validator.validate_file(item.raw, instrument)
         if file_reasons:
             d = item.delivery
             out.append(
@@ -182,7 +182,11 @@ def validate_instrument(
     if not kept:
         return out, {}
     frame = pd.concat([k.typed for k in kept], ignore_index=True)
-    validation = validator.validate_rows(frame, instrument)
+    parse_reasons = pd.Series(
+        [r for k in kept for r in k.reasons.to_list()], index=frame.index, dtype=object
+    )
+    # A column that already failed parsing gets no second reason from GX for that row.
+    validation = validator.validate_rows(frame, instrument, parse_reasons=parse_reasons)
     compare = [c for c in instrument.column_names if c in frame.columns]
     keys = key_reasons(frame, _key_columns(instrument), compare)
     offset = 0
@@ -540,3 +544,45 @@ def write_run_log(runs_dir: Path, result: RunResult) -> Path:
     path = Path(runs_dir) / f"{result.summary['run_id']}.json"
     write_bytes_atomic(path, dumps_json({**result.summary, "changed": result.changed}))
     return path
+
+
+def validate_all(loaded: list[Loaded], validator: Validator) -> tuple[list[Any], dict[str, Any]]:
+    """Validate every loaded file, one GX run per instrument (dependency order of the study)."""
+    from dwt.schema import load_study
+
+    out: list[Any] = []
+    summaries: dict[str, Any] = {}
+    for name in load_study().instruments:
+        group = [item for item in loaded if item.delivery.instrument == name]
+        if group:
+            items, summary = validate_instrument(group, load_instrument(name), validator)
+            out.extend(items)
+            summaries[name] = summary
+    return out, summaries
+
+
+def run_ingest(
+    settings: Any,
+    key: bytes,
+    region: str | None = None,
+    wave: int | None = None,
+    validator: Validator | None = None,
+) -> RunResult:
+    """The whole ingest without Prefect (tests, benchmarks); the flow runs the same steps."""
+    from dwt.schema import load_study
+    from dwt.validation.runner import Validator
+
+    study = load_study()
+    lake = Lake(settings)
+    run_id = new_run_id()
+    with lake.locked():
+        check_key(lake, key)
+        plan = plan_run(lake, study, settings.raw_dir, region, wave)
+        read = [load_delivery(d, plan.shas[d.relpath], study) for d in plan.to_load]
+        loaded = [r for r in read if isinstance(r, Loaded)]
+        validated, gx = validate_all(loaded, validator or Validator()) if loaded else ([], {})
+        rejected = [r for r in read if isinstance(r, FileResult)]
+        missing = plan_missing(settings.raw_dir)
+        result = commit_run(lake, study, plan, [*rejected, *validated], key, run_id, missing, gx)
+    write_run_log(settings.runs_dir, result)
+    return result

@@ -1,0 +1,228 @@
+"""The ingest end to end on small hand-made deliveries (no Prefect: the pipeline functions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from deliveries import (
+    contact,
+    employee_answer,
+    employer_answer,
+    make_bsn,
+    make_kvk,
+    placement,
+    tree_digest,
+    write_csv,
+)
+
+from dwt.analytics.views import connect
+from dwt.config import ConfigError, Settings
+from dwt.ingest.pipeline import KeyMismatch, run_ingest
+from dwt.validation.runner import Validator
+
+KEY = b"test-key"
+REGION = "haaglanden"
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()  # one GX context for the module
+
+
+def _study(raw: Path) -> None:
+    """Two waves of one region: 4 people, 2 employers, one bad row of each kind below."""
+    w17 = raw / REGION / "2017"
+    w18 = raw / REGION / "2018"
+    write_csv(
+        w17 / "placements.csv",
+        "placements",
+        [
+            placement(1, 0, start_date="2017-03-01"),
+            placement(2, 0, start_date="2017-04-01"),
+            placement(3, 1, start_date="2017-05-01"),
+            placement(9, 1, start_date="2017-05-01", bsn="123456789"),  # fails 11-proef
+        ],
+    )
+    write_csv(
+        w18 / "placements.csv",
+        "placements",
+        [
+            # person 1's end date arrives in the later snapshot
+            placement(1, 0, start_date="2017-03-01", end_date="2018-06-30", end_reason="ontslag"),
+            placement(2, 0, start_date="2017-04-01"),
+            # person 3 is no longer delivered: kept, flagged
+            placement(4, 1, start_date="2018-02-01", job_coach="geen", job_coach_level=""),
+        ],
+        dutch=False,
+        delimiter=";",
+        encoding="cp1252",
+    )
+    write_csv(
+        w18 / "employee_survey.csv",
+        "employee_survey",
+        [
+            employee_answer(1, 2018),
+            employee_answer(2, 2018, work_ability="11"),  # above maximum
+            employee_answer(7, 2018),  # unknown person
+            employee_answer(4, 2018),
+            employee_answer(4, 2018),  # identical copy -> duplicate
+        ],
+    )
+    write_csv(w18 / "employer_survey.csv", "employer_survey", [employer_answer(0, 2018)])
+    write_csv(
+        w18 / "contacts.csv",
+        "contacts",
+        [contact(0, 2018, person=1), contact(1, 2018), contact(5, 2018)],  # employer 5 unknown
+    )
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path) -> Path:
+    _study(tmp_path / "raw")
+    return tmp_path
+
+
+def _files(summary: dict) -> dict[str, dict]:
+    return {f["path"]: f for f in summary["files"]}
+
+
+def test_counts_reconcile_for_every_accepted_file(lake_dir: Path, validator: Validator) -> None:
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    files = _files(result.summary)
+    assert {f["status"] for f in files.values()} == {"accepted"}
+    for f in files.values():
+        assert f["rows"] == f["curated"] + f["quarantined"], f["path"]
+    assert files[f"{REGION}/2017/placements.csv"]["quarantined"] == 1
+    assert files[f"{REGION}/2018/employee_survey.csv"]["quarantined"] == 3
+    assert files[f"{REGION}/2018/contacts.csv"]["quarantined"] == 1
+    con = connect(lake_dir / "curated")
+    per_wave = dict(
+        con.execute("select wave, count(*) from placement_history group by wave").fetchall()
+    )
+    assert per_wave == {2017: 3, 2018: 3}
+    assert con.execute("select count(*) from employee_survey").fetchone() == (2,)
+
+
+def test_quarantine_keeps_raw_values_and_every_reason(lake_dir: Path, validator: Validator) -> None:
+    run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    q = pq.read_table(lake_dir / "restricted/quarantine").to_pylist()
+    by_reason = {tuple(r["reasons"]): r for r in q}
+    assert ("bsn: fails 11-proef",) in by_reason
+    assert json.loads(by_reason[("bsn: fails 11-proef",)]["raw"])["bsn"] == "123456789"
+    assert ("work_ability: above maximum",) in by_reason
+    assert ("bsn: unknown person in region placements",) in by_reason
+    assert ("duplicate row",) in by_reason
+    assert ("employer_kvk: unknown employer in region placements",) in by_reason
+    dup = by_reason[("duplicate row",)]
+    assert dup["source_row"] == 5  # the copy, not the first occurrence
+
+
+def test_placement_state_is_the_latest_delivered_version(
+    lake_dir: Path, validator: Validator
+) -> None:
+    run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    con = connect(lake_dir / "curated")
+    rows = con.execute(
+        "select first_wave, last_wave, end_reason, missing_from_latest from placements "
+        "order by first_wave, last_wave, end_reason nulls last"
+    ).fetchall()
+    assert rows == [
+        (2017, 2017, None, True),  # person 3: missing from the 2018 snapshot, kept and flagged
+        (2017, 2018, "ontslag", False),  # person 1: end date filled in by 2018
+        (2017, 2018, None, False),
+        (2018, 2018, None, False),
+    ]
+
+
+def test_second_ingest_changes_no_byte(lake_dir: Path, validator: Validator) -> None:
+    settings = Settings(data_dir=lake_dir)
+    run_ingest(settings, KEY, validator=validator)
+    before = {z: tree_digest(lake_dir / z) for z in ("curated", "restricted")}
+    again = run_ingest(settings, KEY, validator=validator)
+    assert not again.changed
+    assert {f["status"] for f in again.summary["files"]} == {"unchanged"}
+    assert {z: tree_digest(lake_dir / z) for z in ("curated", "restricted")} == before
+
+
+def test_changed_file_replaces_what_it_delivered(lake_dir: Path, validator: Validator) -> None:
+    settings = Settings(data_dir=lake_dir)
+    run_ingest(settings, KEY, validator=validator)
+    write_csv(
+        lake_dir / "raw" / REGION / "2018" / "employer_survey.csv",
+        "employer_survey",
+        [employer_answer(0, 2018, expected_durability="2"), employer_answer(1, 2018)],
+    )
+    result = run_ingest(settings, KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/employer_survey.csv"]["status"] == "accepted"
+    assert files[f"{REGION}/2018/placements.csv"]["status"] == "unchanged"
+    con = connect(lake_dir / "curated")
+    assert con.execute(
+        "select list_sort(list(expected_durability)) from employer_survey"
+    ).fetchone() == ([2, 4],)
+
+
+def test_rejected_file_is_named_with_its_reason_and_others_go_on(
+    lake_dir: Path, validator: Validator
+) -> None:
+    bad = lake_dir / "raw" / REGION / "2018" / "employer_survey.csv"
+    bad.write_text("invuldatum,aantal_medewerkers\n2018-09-01,4\n", encoding="utf-8")
+    (lake_dir / "raw" / "utrecht" / "2018").mkdir(parents=True)
+    (lake_dir / "raw" / "utrecht" / "2018" / "placements.csv").write_text("x\n1\n")
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/employer_survey.csv"]["status"] == "rejected"
+    assert files[f"{REGION}/2018/employer_survey.csv"]["reason"] == (
+        "missing required column: employer_kvk"
+    )
+    assert files["utrecht/2018/placements.csv"]["reason"] == "unknown region"
+    assert files[f"{REGION}/2018/placements.csv"]["status"] == "accepted"
+    assert result.exit_code == 1
+    con = connect(lake_dir / "curated")
+    quality = con.execute(
+        "select outcome, reason from quality where region = ? and wave = 2018 "
+        "and instrument = 'employer_survey'",
+        [REGION],
+    ).fetchall()
+    assert ("rejected", "missing required column: employer_kvk") in quality
+
+
+def test_missing_instruments_are_reported_not_errors(lake_dir: Path, validator: Validator) -> None:
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    assert f"{REGION}/2017/employee_survey" in result.summary["missing"]
+    assert result.exit_code == 0
+
+
+def test_a_different_key_is_refused_and_changes_nothing(
+    lake_dir: Path, validator: Validator
+) -> None:
+    settings = Settings(data_dir=lake_dir)
+    run_ingest(settings, KEY, validator=validator)
+    before = tree_digest(lake_dir)
+    with pytest.raises(KeyMismatch, match="different pseudonym key"):
+        run_ingest(settings, b"another-key", validator=validator)
+    assert tree_digest(lake_dir) == before
+    assert issubclass(KeyMismatch, Exception) and not issubclass(KeyMismatch, ConfigError)
+
+
+def test_research_zone_holds_no_identifier_bytes(lake_dir: Path, validator: Validator) -> None:
+    run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    secrets = {make_bsn(n) for n in range(12)} | {make_bsn(n)[1:] for n in range(12)}
+    secrets |= {make_kvk(n) for n in range(6)} | {"123456789"}
+    secrets |= {f"Persoon{n} Achternaam{n}" for n in range(12)}
+    secrets |= {f"Werkgever{n} BV" for n in range(6)} | {"Gesprek met Persoon1", "Werkgever gebeld"}
+    blobs = [p.read_bytes() for p in (lake_dir / "curated").rglob("*") if p.is_file()]
+    # Parquet may compress strings: also scan every decoded value
+    con = connect(lake_dir / "curated")
+    for (table,) in con.execute(
+        "select view_name from duckdb_views() where not internal"
+    ).fetchall():
+        blobs.append(str(con.execute(f"select * from {table}").fetchall()).encode())
+    for secret in secrets:
+        assert not any(secret.encode() in b for b in blobs), secret
+    # ... while the restricted zone does hold them (proves the scan would find them)
+    restricted = str(pq.read_table(lake_dir / "restricted/directory").to_pylist())
+    assert make_kvk(0) in restricted
