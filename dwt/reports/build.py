@@ -1,0 +1,254 @@
+"""The report model: one metrics computation for all regions, through disclosure control.
+
+`build_reports(curated_dir, k, as_of)` reads the research zone only (it is never handed the
+restricted path): the curated frames once (`analytics.frames.read_frames`), the figures once for
+every region (`metrics_from_frames`), then `disclosure.apply_safe` before anything is worded.
+Two small tables the metrics do not carry (gender counts, the data-quality appendix) are built
+here and pass the same disclosure functions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dwt.reports import sections as s
+from dwt.reports import text as t
+from dwt.reports.model import Report, ReportSet
+from dwt.schema import load_instrument, load_study
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dwt.analytics.frames import LakeFrames
+
+SNAPSHOT_FILE = "_snapshot.json"
+ALL = "all"
+
+
+def read_snapshot(curated_dir: Path) -> str:
+    """The manifest hash of the lake the report is built from ("onbekend" if absent)."""
+    path = Path(curated_dir) / SNAPSHOT_FILE
+    if not path.is_file():
+        return "onbekend"
+    value = json.loads(path.read_text(encoding="utf-8")).get("snapshot")
+    return str(value) if value else "onbekend"
+
+
+def report_stem(region: str | None, as_of: int) -> str:
+    """File name without extension: the region code (or "overzicht") and the as-of wave."""
+    return f"duurzaamheid-{region or 'overzicht'}-{as_of}"
+
+
+# ---------------------------------------------------------------- safe side tables
+
+
+def gender_tables(placements: pd.DataFrame, k: int) -> dict[str, list[tuple[str, Any]]]:
+    """Gender counts per region and over all regions, suppressed as one table.
+
+    One table (regions as columns, with both totals) so that the region reports and the
+    overview show the same cells: suppressing them separately could let one reveal the other.
+    """
+    import pandas as pd
+
+    from dwt.analytics.disclosure import suppress_table
+
+    codes = list(load_instrument("placements").column("gender").codes)
+    regions = sorted(placements["region"].unique())
+    counts = pd.DataFrame(
+        {
+            r: [
+                int((placements.loc[placements["region"] == r, "gender"] == c).sum()) for c in codes
+            ]
+            for r in regions
+        },
+        index=codes,
+    )
+    safe = suppress_table(counts, k=k, totals="both")
+    out = {r: [(c, safe.loc[c, r]) for c in codes] for r in regions}
+    out[ALL] = [(c, safe.loc[c, "total"]) for c in codes]
+    return out
+
+
+def quality_tables(quality: pd.DataFrame, k: int) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+    """Per region (and all): file outcomes per wave and instrument, reasons with row counts.
+
+    Curated rows are left out on purpose: with rows delivered and rows quarantined beside them
+    they would give a small quarantine count back. Counts 1..k-1 are shown as "<k".
+    """
+    out = {}
+    regions = sorted(str(r) for r in quality["region"].dropna().unique())
+    for region in regions:
+        out[region] = _quality_of(quality[quality["region"] == region], k, with_region=False)
+    out[ALL] = _quality_of(quality, k, with_region=True)
+    return out
+
+
+def _instrument_title(name: str) -> str:
+    try:
+        return str(load_instrument(name).title.get("nl", name))
+    except (FileNotFoundError, KeyError):
+        return name
+
+
+def _quality_of(q: pd.DataFrame, k: int, with_region: bool) -> dict[str, list[tuple[str, ...]]]:
+    from dwt.analytics.disclosure import safe_count
+
+    records: list[dict[str, Any]] = [
+        {str(key): v for key, v in r.items()}
+        for r in q[["wave", "instrument", "outcome", "reason", "rows"]].to_dict("records")
+    ]
+    order = {name: i for i, name in enumerate(load_study().instruments)}
+    keys = {(int(r["wave"]), str(r["instrument"])) for r in records}
+    files: list[tuple[str, ...]] = []
+    for wave, inst in sorted(keys, key=lambda x: (x[0], order.get(x[1], 99), x[1])):
+        part = [r for r in records if int(r["wave"]) == wave and str(r["instrument"]) == inst]
+        files.append((str(wave), _instrument_title(inst), *_file_cells(part, k, with_region)))
+    sums: dict[tuple[str, str, str], int] = {}
+    for r in records:
+        if r["outcome"] in ("quarantined", "flagged"):
+            key = (str(r["instrument"]), str(r["outcome"]), str(r["reason"]))
+            sums[key] = sums.get(key, 0) + int(r["rows"])
+    reasons: list[tuple[str, ...]] = []
+    for (inst, outcome, reason), rows in sorted(sums.items()):
+        prefix = "gemarkeerd: " if outcome == "flagged" else ""
+        shown = t.count(safe_count(rows, k))
+        reasons.append((_instrument_title(inst), prefix + reason, shown))
+    return {"files": files, "reasons": reasons}
+
+
+def _file_cells(part: list[dict[str, Any]], k: int, summed: bool) -> tuple[str, str, str]:
+    """(delivery status, rows delivered, rows quarantined) of one wave x instrument.
+
+    `summed`: the records come from several regions (the overview), so outcomes are counted.
+    """
+    from dwt.analytics.disclosure import safe_count
+
+    def of(outcome: str) -> list[dict[str, Any]]:
+        return [r for r in part if r["outcome"] == outcome]
+
+    status = []
+    for outcome, label in (("accepted", "geleverd"), ("rejected", "afgewezen"),
+                           ("missing", "niet geleverd")):  # fmt: skip
+        n = len(of(outcome))
+        if n:
+            status.append(f"{label} ({n}×)" if summed and n > 1 else label)
+        if outcome == "rejected" and n and not summed:
+            status[-1] += ": " + "; ".join(sorted({str(r["reason"]) for r in of(outcome)}))
+    if not of("accepted"):
+        return (", ".join(status), "", "")
+    accepted = sum(int(r["rows"]) for r in of("accepted"))
+    quarantined = accepted - sum(int(r["rows"]) for r in of("curated"))
+    return (
+        ", ".join(status),
+        t.count(safe_count(accepted, k)),
+        t.count(safe_count(quarantined, k)),
+    )
+
+
+# ---------------------------------------------------------------- the reports
+
+
+def _cover(region: str | None, group: Mapping[str, Any], snapshot: str, k: int,
+           as_of: int) -> tuple[tuple[str, str], ...]:  # fmt: skip
+    first = load_study().first_wave
+    if region is None:
+        last = as_of
+        where = "Alle regio's"
+        ref = f"{last}-12-31 (laatste meting per regio verschilt mogelijk)"
+    else:
+        last = int(group["reference_wave"])
+        where = t.region_name(region)
+        ref = str(group["reference_date"])
+    return (
+        ("Regio", where),
+        ("Periode", f"{first}–{last} (stand na meting {as_of})"),
+        ("Peildatum", ref),
+        ("Gegevensbestand (snapshot)", snapshot),
+        ("Afscherming", f"k = {k}"),
+    )
+
+
+def region_report(safe: Mapping[str, Any], region: str, extras: Mapping[str, Any]) -> Report:
+    group = safe["regions"][region]
+    return Report(
+        stem=report_stem(region, extras["as_of"]),
+        title=f"Duurzaam Werk(t) — {t.region_name(region)}",
+        subtitle="Duurzaamheid van plaatsingen van werknemers met een arbeidshandicap",
+        cover=_cover(region, group, extras["snapshot"], extras["k"], extras["as_of"]),
+        sections=s.region_sections(
+            safe,
+            region,
+            extras["k"],
+            extras["gender"].get(region),
+            extras["quality"].get(region, {"files": [], "reasons": []}),
+        ),
+        region=region,
+    )
+
+
+def overview_report(safe: Mapping[str, Any], extras: Mapping[str, Any]) -> Report:
+    return Report(
+        stem=report_stem(None, extras["as_of"]),
+        title="Duurzaam Werk(t) — overzicht van alle regio's",
+        subtitle="Duurzaamheid van plaatsingen van werknemers met een arbeidshandicap",
+        cover=_cover(None, safe[ALL], extras["snapshot"], extras["k"], extras["as_of"]),
+        sections=s.overview_sections(
+            safe,
+            extras["k"],
+            extras["gender"].get(ALL),
+            extras["quality"].get(ALL, {"files": [], "reasons": []}),
+        ),
+    )
+
+
+def safe_metrics(frames: LakeFrames, k: int) -> dict[str, Any]:
+    """Every figure for every region and pooled, as it may leave the research team."""
+    from dwt.analytics.disclosure import apply_safe
+    from dwt.analytics.metrics import metrics_from_frames
+
+    return apply_safe(metrics_from_frames(frames), k)
+
+
+def build_reports(
+    curated_dir: Path, k: int, as_of: int | None = None, region: str | None = None
+) -> ReportSet:
+    """All region reports (or only `region`'s) and the overview, from one metrics computation.
+
+    Raises `metrics.NoCuratedData` when the lake (up to `as_of`) holds no placements, and
+    KeyError for a region without placements.
+    """
+    from dwt.analytics.frames import read_frames
+    from dwt.analytics.metrics import NoCuratedData, prepare_placements
+
+    started = time.perf_counter()
+    frames = read_frames(Path(curated_dir), as_of)
+    if not frames.reference_waves:
+        raise NoCuratedData(f"no curated data under {curated_dir}")
+    read_done = time.perf_counter()
+    safe = safe_metrics(frames, k)
+    metrics_done = time.perf_counter()
+    wave = as_of if as_of is not None else max(frames.reference_waves.values())
+    placements = prepare_placements(frames.placements, frames.reference_waves)
+    extras: dict[str, Any] = {
+        "as_of": wave,
+        "snapshot": read_snapshot(Path(curated_dir)),
+        "k": k,
+        "gender": gender_tables(placements, k),
+        "quality": quality_tables(frames.quality, k),
+    }
+    regions = [region] if region is not None else sorted(safe["regions"])
+    unknown = [r for r in regions if r not in safe["regions"]]
+    if unknown:
+        raise KeyError(unknown[0])
+    reports = {r: region_report(safe, r, extras) for r in regions}
+    overview = overview_report(safe, extras) if region is None else None
+    timings = {
+        "read_s": read_done - started,
+        "metrics_s": metrics_done - read_done,
+        "model_s": time.perf_counter() - metrics_done,
+    }
+    return ReportSet(wave, extras["snapshot"], k, reports, overview, timings)

@@ -1,0 +1,603 @@
+"""Safe metrics -> report sections (pure: dicts in, `model` objects out, no IO).
+
+Input is the output of `disclosure.apply_safe` (counts may be "<k" or None, estimates null when
+suppressed), plus two small safe tables built in `build` (gender, data quality). Nothing here
+looks at an unsuppressed figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dwt.reports import text as t
+from dwt.reports.model import Figure, Paragraph, Section, Series, Table
+from dwt.schema import load_instrument, load_study
+
+Z95 = 1.959963984540054
+AT_RISK_MONTHS = (0, 12, 24, 36)
+TRAJECTORY_ITEMS = ("work_ability", "job_satisfaction", "health")
+
+
+# ---------------------------------------------------------------- curves
+
+
+def greenwood_band(points: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
+    """95% interval per curve point (Greenwood, log(-log) transform), from S and n at risk.
+
+    The curve carries S(t) and the number at risk n at each time, and S(t)/S(t-) = 1 - d/n,
+    so Greenwood's sum of d / (n (n - d)) is recovered exactly without the raw durations:
+    d / (n (n - d)) = (1 - r) / (n r) with r = S(t)/S(t-). Same formula as lifelines'
+    exponential Greenwood interval that the metrics report at the horizons.
+    """
+    variance, previous = 0.0, 1.0
+    out: list[tuple[float, float]] = []
+    for p in points:
+        s, n = float(p["survival"]), int(p["at_risk"])
+        if s < previous and n > 0:
+            ratio = s / previous if previous > 0 else 0.0
+            variance = variance + (1 - ratio) / (n * ratio) if ratio > 0 else math.inf
+        previous = s
+        out.append(_loglog_interval(s, variance))
+    return out
+
+
+def _loglog_interval(s: float, variance: float) -> tuple[float, float]:
+    if s >= 1.0 or variance == 0.0:
+        return (s, s)
+    if s <= 0.0 or not math.isfinite(variance):
+        return (0.0, 0.0)
+    half = Z95 * math.sqrt(variance) / abs(math.log(s))
+    centre = math.log(-math.log(s))
+    return (math.exp(-math.exp(centre + half)), math.exp(-math.exp(centre - half)))
+
+
+def series(label: str, points: Sequence[Mapping[str, Any]]) -> Series:
+    band = greenwood_band(points)
+    month = load_study().month_days
+    return Series(
+        label=label,
+        months=tuple(float(p["days"]) / month for p in points),
+        survival=tuple(float(p["survival"]) for p in points),
+        low=tuple(lo for lo, _ in band),
+        high=tuple(hi for _, hi in band),
+    )
+
+
+def km_figure(group: Mapping[str, Any], k: int) -> Figure:
+    """R(t) and E(t) of one group; not drawn when the group holds fewer than k placements."""
+    drawn: list[Series] = []
+    missing: list[str] = []
+    for key, label in (("curve", t.R_LABEL), ("sustained_curve", t.E_LABEL)):
+        points = group.get(key) or []
+        if group.get("curves_suppressed") or len(points) < 2:
+            missing.append(label)
+        else:
+            drawn.append(series(label, points))
+    return Figure(
+        title="Kaplan–Meiercurven",
+        series=tuple(drawn),
+        caption=(
+            "Gekleurde banden: 95%-betrouwbaarheidsinterval. Een curve stopt waar minder dan "
+            f"{k} plaatsingen nog gevolgd worden."
+        ),
+        not_drawn=tuple(missing),
+    )
+
+
+def regions_figure(metrics: Mapping[str, Any], k: int) -> Figure:
+    """R(t) per region side by side; a region with fewer than k placements is not drawn."""
+    drawn: list[Series] = []
+    missing: list[str] = []
+    for code, group in sorted(metrics["regions"].items()):
+        points = group.get("curve") or []
+        if group.get("curves_suppressed") or len(points) < 2:
+            missing.append(t.region_name(code))
+        else:
+            drawn.append(series(t.region_name(code), points))
+    return Figure(
+        title=f"{t.R_LABEL} per regio",
+        series=tuple(drawn),
+        caption=f"Een regio met minder dan {k} plaatsingen krijgt geen curve.",
+        not_drawn=tuple(missing),
+    )
+
+
+def at_risk_table(group: Mapping[str, Any]) -> Table:
+    """Numbers still followed at 0, 12, 24 and 36 months (small numbers shown as "<k")."""
+    cells = [t.count(group.get("placements"))]
+    for h in AT_RISK_MONTHS[1:]:
+        cells.append(t.count((group.get("retention") or {}).get(str(h), {}).get("at_risk")))
+    return Table(
+        columns=("Maanden", *(str(m) for m in AT_RISK_MONTHS)),
+        rows=(("Aantal plaatsingen nog gevolgd", *cells),),
+        caption="Aantal plaatsingen onder observatie",
+        numeric=tuple(range(1, len(AT_RISK_MONTHS) + 1)),
+    )
+
+
+# ---------------------------------------------------------------- sections of a region
+
+
+def recruitment_section(group: Mapping[str, Any]) -> Section:
+    rec = group.get("recruitment") or {}
+    emp_t, part_t = rec.get("employers_target", {}), rec.get("participants_target", {})
+    emp_status = {"below": "onder het doel", "above": "boven het doel", "within": "binnen het doel"}
+    rows = (
+        (
+            "Werkgevers",
+            t.count(group.get("employers")),
+            f"{emp_t.get('min')}–{emp_t.get('max')}",
+            emp_status.get(str(rec.get("employers_status")), t.NOT_SHOWN),
+        ),
+        (
+            "Werknemers (met een arbeidshandicap)",
+            t.count(group.get("participants")),
+            f"minimaal {part_t.get('min')}",
+            "doel gehaald" if rec.get("participants_met") else "nog niet gehaald",
+        ),
+        ("Plaatsingen", t.count(group.get("placements")), "", ""),
+    )
+    return Section(
+        "Werving",
+        (
+            Paragraph(
+                "Per regio is het streven 30 tot 45 werkgevers te volgen met minimaal 45 "
+                "werknemers met een arbeidshandicap."
+            ),
+            Table(("", "Aantal", "Doel", "Stand"), rows, numeric=(1,)),
+        ),
+        "werving",
+    )
+
+
+def recruitment_overview_section(metrics: Mapping[str, Any]) -> Section:
+    """Recruitment of every region against the targets."""
+    rows = []
+    for code, group in sorted(metrics["regions"].items()):
+        rec = group.get("recruitment") or {}
+        rows.append(
+            (
+                t.region_name(code),
+                t.count(group.get("employers")),
+                "ja" if rec.get("employers_met") else "nee",
+                t.count(group.get("participants")),
+                "ja" if rec.get("participants_met") else "nee",
+            )
+        )
+    return Section(
+        "Werving",
+        (
+            Paragraph(
+                "Per regio is het streven 30 tot 45 werkgevers te volgen met minimaal 45 "
+                "werknemers met een arbeidshandicap."
+            ),
+            Table(
+                ("Regio", "Werkgevers", "Doel 30–45 gehaald", "Werknemers", "Doel ≥ 45 gehaald"),
+                tuple(rows),
+                numeric=(1, 3),
+            ),
+        ),
+        "werving",
+    )
+
+
+def _response_cells(row: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    if not row or not row.get("delivered"):
+        return (t.NOT_DELIVERED, "", "")
+    return (t.count(row.get("respondents")), t.count(row.get("eligible")), t.percent(row["rate"]))
+
+
+def response_section(group: Mapping[str, Any]) -> Section:
+    detail = (group.get("response") or {}).get("detail", {})
+    employee, employer = detail.get("employee_survey", {}), detail.get("employer_survey", {})
+    rows = tuple(
+        (w, *_response_cells(employee.get(w)), *_response_cells(employer.get(w)))
+        for w in sorted(set(employee) | set(employer))
+    )
+    columns = (
+        "Meting",
+        "Werknemers: respondenten",
+        "in aanmerking",
+        "respons",
+        "Werkgevers: respondenten",
+        "in aanmerking",
+        "respons",
+    )
+    return Section(
+        "Respons per meting",
+        (
+            Paragraph(
+                "Respons: het aantal ingevulde vragenlijsten gedeeld door het aantal werknemers "
+                "(of werkgevers) met een plaatsing die in dat jaar liep. Een vragenlijst die niet "
+                "is aangeleverd heeft geen responspercentage."
+            ),
+            Table(columns, rows, numeric=(1, 2, 3, 4, 5, 6)),
+        ),
+        "respons",
+    )
+
+
+def characteristics_section(
+    group: Mapping[str, Any], gender: Sequence[tuple[str, Any]] | None
+) -> Section:
+    """Counts per level of the placement characteristics, small counts as "<k"."""
+    factors = group.get("factors") or {}
+    rows: list[tuple[str, str, str]] = []
+    for column in t.CHARACTERISTICS:
+        label = t.column_label("placements", column)
+        if column == "gender":
+            levels = [(c, n) for c, n in gender or []]
+            missing = None
+        elif column in factors:
+            levels = [(lv, level.get("n")) for lv, level in factors[column]["levels"].items()]
+            missing = factors[column].get("n_missing")
+        else:
+            continue
+        for i, (code, n) in enumerate(levels):
+            rows.append((label if i == 0 else "", t.code_label("placements", column, code),
+                         t.count(n)))  # fmt: skip
+        if missing not in (0, None):
+            rows.append(("", "Niet ingevuld", t.count(missing)))
+    return Section(
+        "Kenmerken van plaatsingen en werknemers",
+        (
+            Paragraph(
+                "Aantallen plaatsingen per kenmerk. Kleine aantallen staan er als “<5”; een “×” "
+                "is afgeschermd zodat zo'n klein aantal niet uit de totalen terug te rekenen is."
+            ),
+            Table(("Kenmerk", "Niveau", "Aantal"), tuple(rows), numeric=(2,)),
+            Paragraph(f"Totaal aantal plaatsingen: {t.count(group.get('placements'))}."),
+        ),
+        "kenmerken",
+    )
+
+
+def survival_section(group: Mapping[str, Any], k: int) -> Section:
+    rows = []
+    for key, label in t.SURVIVAL_KEYS.items():
+        block = group.get(key) or {}
+        median = group.get("median_days" if key == "retention" else "sustained_median_days")
+        cells = [t.estimate_with_ci(block.get(str(h))) for h in AT_RISK_MONTHS[1:]]
+        shown = not group.get("curves_suppressed")
+        rows.append((label, *cells, t.months(median) if shown else t.NOT_SHOWN))
+    table = Table(
+        ("", "12 maanden", "24 maanden", "36 maanden", "Mediane duur"),
+        tuple(rows),
+        caption="Geschat percentage (95%-betrouwbaarheidsinterval)",
+        note="– : geen schatting (te weinig plaatsingen, of nog niemand zo lang gevolgd).",
+        numeric=(1, 2, 3, 4),
+    )
+    return Section(
+        "Duurzaamheid van plaatsingen",
+        (
+            Paragraph(t.KM_EXPLAINED),
+            Paragraph(t.R_EXPLAINED),
+            Paragraph(t.E_EXPLAINED),
+            km_figure(group, k),
+            at_risk_table(group),
+            table,
+        ),
+        "duurzaamheid",
+    )
+
+
+def _factor_rows(factors: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for column, factor in factors.items():
+        label = t.column_label("placements", column)
+        p = t.p_value((factor.get("logrank") or {}).get("p"))
+        for i, (lv, level) in enumerate(factor["levels"].items()):
+            retention = level.get("retention") or {}
+            rows.append(
+                (
+                    label if i == 0 else "",
+                    t.code_label("placements", column, lv),
+                    t.count(level.get("n")),
+                    t.estimate_with_ci(retention.get("12")),
+                    t.estimate_with_ci(retention.get("24")),
+                    p if i == 0 else "",
+                )
+            )
+    return rows
+
+
+def _cox_blocks(cox: Mapping[str, Any]) -> list[Paragraph | Table]:
+    if not cox.get("fitted"):
+        return [Paragraph(t.COX_REASON)]
+    rows = []
+    for term, hr in sorted(cox.get("hazard_ratios", {}).items()):
+        column, _, level = term.partition("=")
+        ref = (cox.get("reference") or {}).get(column, "")
+        rows.append(
+            (
+                t.column_label("placements", column),
+                f"{t.code_label('placements', column, level)} t.o.v. "
+                f"{t.code_label('placements', column, ref)}",
+                t.number(hr.get("hr"), 2),
+                t.interval(hr.get("ci_low"), hr.get("ci_high"), scale=1, digits=2),
+                t.p_value(hr.get("p")),
+            )
+        )
+    return [
+        Paragraph(
+            "Cox-model: een hazard ratio boven 1 betekent dat plaatsingen met dat kenmerk sneller "
+            "eindigen dan die in de referentiegroep, onder 1 dat ze langer duren."
+        ),
+        Table(
+            ("Kenmerk", "Vergelijking", "Hazard ratio", "95%-interval", "p"),
+            tuple(rows),
+            numeric=(2, 3, 4),
+        ),
+    ]
+
+
+def factors_section(group: Mapping[str, Any]) -> Section:
+    table = Table(
+        ("Kenmerk", "Niveau", "Aantal", "R(12)", "R(24)", "Log-rank p"),
+        tuple(_factor_rows(group.get("factors") or {})),
+        caption="Behoud bij dezelfde werkgever na 12 en 24 maanden per kenmerk",
+        note="Log-rank p: toets of de curven van de niveaus van een kenmerk verschillen.",
+        numeric=(2, 3, 4, 5),
+    )
+    return Section(
+        "Factoren die samenhangen met duurzaamheid",
+        (table, *_cox_blocks(group.get("cox") or {})),
+        "factoren",
+    )
+
+
+def trajectories_section(group: Mapping[str, Any], k: int) -> Section:
+    traj = group.get("trajectories") or {}
+    waves = sorted({w for item in traj.values() for w in item})
+    rows = []
+    for w in waves:
+        cells = []
+        for item in TRAJECTORY_ITEMS:
+            block = traj.get(item, {}).get(w) or {}
+            too_few = block.get("suppressed") and block.get("n") not in (0, None)
+            cells.append(t.TOO_FEW if too_few else t.mean_with_ci(block))
+        n = traj.get(TRAJECTORY_ITEMS[0], {}).get(w, {}).get("n")
+        rows.append((w, t.count(n), *cells))
+    labels = tuple(t.column_label("employee_survey", item) for item in TRAJECTORY_ITEMS)
+    return Section(
+        "Werkvermogen, tevredenheid en gezondheid",
+        (
+            Paragraph(
+                "Gemiddelde per meting met 95%-betrouwbaarheidsinterval. Werkvermogen op een "
+                "schaal van 0 tot 10, tevredenheid en gezondheid van 1 tot 5. Bij minder dan "
+                f"{k} respondenten wordt geen gemiddelde getoond."
+            ),
+            Table(("Meting", "Respondenten", *labels), tuple(rows), numeric=(1, 2, 3, 4)),
+        ),
+        "trajecten",
+    )
+
+
+def measures_section(group: Mapping[str, Any]) -> Section:
+    measures = group.get("measures") or {}
+    waves = sorted(measures)
+    names = sorted({m for row in measures.values() for m in row if m.startswith("measure_")})
+    names = [m for m in _measure_order() if m in names]
+    rows = [("Respondenten", *(t.count(measures[w].get("respondents")) for w in waves))]
+    for m in names:
+        rows.append((t.measure_label(m), *(t.percent(measures[w][m].get("share")) for w in waves)))
+    return Section(
+        "Maatregelen van werkgevers",
+        (
+            Paragraph(
+                "Aandeel van de werkgevers die de vragenlijst invulden dat de maatregel nam."
+            ),
+            Table(("Maatregel", *waves), tuple(rows), numeric=tuple(range(1, len(waves) + 1))),
+        ),
+        "maatregelen",
+    )
+
+
+def _measure_order() -> list[str]:
+    cols = load_instrument("employer_survey").columns
+    return [c.name for c in cols if c.name.startswith("measure_")]
+
+
+def monitoring_section(group: Mapping[str, Any]) -> Section:
+    mon = group.get("monitoring") or {}
+    contacts = mon.get("contacts", {})
+    waves = sorted(contacts)
+    inst = load_instrument("contacts")
+    types = list(inst.column("contact_type").codes)
+    numeric = tuple(range(1, len(waves) + 1))
+    rows = [
+        (
+            t.code_label("contacts", "contact_type", ct),
+            *(t.count(contacts[w].get(ct)) for w in waves),
+        )
+        for ct in types
+    ]
+    rows.append(("Totaal", *(t.count(contacts[w].get("total")) for w in waves)))
+    risk = mon.get("risk_oranje_rood", {})
+    rows.append(
+        ("Aandeel oranje of rood", *(t.percent((risk.get(w) or {}).get("share")) for w in waves))
+    )
+    signals = mon.get("signals", {})
+    by_wave, total = signals.get("by_wave", {}), signals.get("total", {})
+    sig_rows = [
+        (
+            t.code_label("contacts", "signals", s),
+            *(t.count(by_wave.get(w, {}).get(s)) for w in waves),
+            t.count(total.get(s)),
+        )
+        for s in inst.column("signals").codes
+    ]
+    return Section(
+        "Monitoring door de arbeidsdeskundige",
+        (
+            Paragraph(
+                "Geregistreerde contacten van de arbeidsdeskundige met werkgevers en werknemers, "
+                "het aandeel contacten met risico-inschatting oranje of rood, en hoe vaak elk "
+                "signaal werd genoemd."
+            ),
+            Table(
+                ("Contactvorm", *waves),
+                tuple(rows),
+                caption="Contacten per meting",
+                numeric=numeric,
+            ),
+            Table(
+                ("Signaal", *waves, "Totaal"),
+                tuple(sig_rows),
+                caption="Signalen",
+                numeric=(*numeric, len(waves) + 1),
+            ),
+        ),
+        "monitoring",
+    )
+
+
+# ---------------------------------------------------------------- comparison and quality
+
+
+COMPARISON_COLUMNS = (
+    "Regio",
+    "Plaatsingen",
+    "Werkgevers",
+    "Werknemers",
+    "R(12)",
+    "R(24)",
+    "E(12)",
+    "E(24)",
+)
+
+
+def comparison_table(metrics: Mapping[str, Any], highlight: str | None = None) -> Table:
+    """Key figures of every region and of all regions together."""
+    rows = []
+    groups = [(code, t.region_name(code), g) for code, g in sorted(metrics["regions"].items())]
+    groups.append(("all", "Alle regio's", metrics["all"]))
+    for code, name, g in groups:
+        mark = " (deze regio)" if code == highlight else ""
+        rows.append(
+            (
+                name + mark,
+                t.count(g.get("placements")),
+                t.count(g.get("employers")),
+                t.count(g.get("participants")),
+                *(
+                    t.estimate_with_ci((g.get(key) or {}).get(h))
+                    for key in ("retention", "sustained")
+                    for h in ("12", "24")
+                ),
+            )
+        )
+    return Table(COMPARISON_COLUMNS, tuple(rows), numeric=(1, 2, 3, 4, 5, 6, 7))
+
+
+def comparison_section(metrics: Mapping[str, Any], region: str | None) -> Section:
+    return Section(
+        "De regio naast alle regio's",
+        (
+            Paragraph("Kerncijfers per regio; percentages met 95%-betrouwbaarheidsinterval."),
+            comparison_table(metrics, region),
+        ),
+        "vergelijking",
+    )
+
+
+def quality_section(quality: Mapping[str, Any]) -> Section:
+    """Appendix: files accepted, rejected and missing; rows quarantined per reason."""
+    return Section(
+        "Bijlage: datakwaliteit",
+        (
+            Paragraph(
+                "Per meting en vragenlijst: of het bestand is geleverd, hoeveel rijen het had, "
+                "hoeveel zijn opgenomen en hoeveel in quarantaine zijn gezet omdat ze niet aan de "
+                "regels voldeden. Daaronder de redenen (een rij kan meer redenen hebben)."
+            ),
+            Table(
+                ("Meting", "Vragenlijst", "Levering", "Rijen geleverd", "In quarantaine"),
+                tuple(tuple(r) for r in quality["files"]),
+                caption="Leveringen",
+                numeric=(3, 4),
+            ),
+            Table(
+                ("Vragenlijst", "Reden", "Rijen"),
+                tuple(tuple(r) for r in quality["reasons"]) or (("–", "geen", "0"),),
+                caption="Rijen in quarantaine of gemarkeerd, per reden",
+                numeric=(2,),
+            ),
+        ),
+        "datakwaliteit",
+    )
+
+
+def legend() -> Paragraph:
+    return Paragraph(
+        "Tekens: “<5” een aantal van 1 tot en met 4; “×” afgeschermd aantal (anders is een klein "
+        "aantal terug te rekenen); “–” geen schatting. Percentages over minder dan 5 "
+        "plaatsingen of respondenten worden niet getoond."
+    )
+
+
+def region_sections(
+    metrics: Mapping[str, Any],
+    region: str,
+    k: int,
+    gender: Sequence[tuple[str, Any]] | None,
+    quality: Mapping[str, Any],
+) -> tuple[Section, ...]:
+    group = metrics["regions"][region]
+    return (
+        Section("Over dit rapport", (Paragraph(_about(k)), legend()), "over"),
+        recruitment_section(group),
+        response_section(group),
+        characteristics_section(group, gender),
+        survival_section(group, k),
+        factors_section(group),
+        trajectories_section(group, k),
+        measures_section(group),
+        monitoring_section(group),
+        comparison_section(metrics, region),
+        quality_section(quality),
+    )
+
+
+def overview_sections(
+    metrics: Mapping[str, Any],
+    k: int,
+    gender: Sequence[tuple[str, Any]] | None,
+    quality: Mapping[str, Any],
+) -> tuple[Section, ...]:
+    pooled = metrics["all"]
+    per_region = Section(
+        "Regio's naast elkaar",
+        (
+            Paragraph("Kerncijfers per regio; percentages met 95%-betrouwbaarheidsinterval."),
+            comparison_table(metrics),
+            regions_figure(metrics, k),
+        ),
+        "vergelijking",
+    )
+    return (
+        Section("Over dit rapport", (Paragraph(_about(k)), legend()), "over"),
+        per_region,
+        recruitment_overview_section(metrics),
+        response_section(pooled),
+        characteristics_section(pooled, gender),
+        survival_section(pooled, k),
+        factors_section(pooled),
+        trajectories_section(pooled, k),
+        measures_section(pooled),
+        monitoring_section(pooled),
+        quality_section(quality),
+    )
+
+
+def _about(k: int) -> str:
+    return (
+        "Dit rapport beschrijft hoe duurzaam de plaatsingen van werknemers met een "
+        "arbeidshandicap bij reguliere werkgevers zijn in het onderzoek Duurzaam Werk(t) van de "
+        "NVvA en het Arbeidsdeskundig Kennis Centrum. Alle cijfers zijn berekend op "
+        "gepseudonimiseerde gegevens en afgeschermd volgens de afspraken van het onderzoek: "
+        f"aantallen onder {k} en gemiddelden of percentages over minder dan {k} eenheden worden "
+        "niet getoond."
+    )

@@ -1,0 +1,125 @@
+"""The IO edge of the reports: render each document and write it under the output folder.
+
+Used by both `dwt report` (plain calls) and `flows/report.py` (one task per region), so the
+two produce the same files. Writes go through a temp file and a rename, so a reader (or a
+browser) never sees half a report.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from dwt.config import ConfigError
+from dwt.reports.build import build_reports
+from dwt.reports.model import Report, ReportSet
+
+FORMATS = ("html", "pdf")
+INDEX = "index.html"
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """ "html,pdf" -> ("html", "pdf"); ConfigError for anything else."""
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = sorted(set(wanted) - set(FORMATS))
+    if unknown or not wanted:
+        raise ConfigError(f"--format takes a comma list of {', '.join(FORMATS)} (got {text!r})")
+    return tuple(f for f in FORMATS if f in wanted)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_report(
+    report: Report, report_set: ReportSet, out_dir: Path, formats: Iterable[str]
+) -> dict[str, Any]:
+    """Render one report in each format; returns its files and the seconds it took."""
+    from dwt.reports.html import render_report
+    from dwt.reports.pdf import render_pdf
+
+    started = time.perf_counter()
+    files: list[str] = []
+    for fmt in formats:
+        path = Path(out_dir) / f"{report.stem}.{fmt}"
+        if fmt == "html":
+            data = render_report(report, report_set.snapshot, report_set.k).encode("utf-8")
+        else:
+            data = render_pdf(report, report_set.snapshot, report_set.k, report_set.as_of)
+        _write(path, data)
+        files.append(str(path))
+    return {"files": files, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def write_index(report_set: ReportSet, out_dir: Path, formats: Iterable[str]) -> str:
+    """index.html linking the overview and every region's report (relative links)."""
+    from dwt.reports.html import render_index
+    from dwt.reports.text import region_name
+
+    formats = tuple(formats)
+    reports = [report_set.overview] if report_set.overview else []
+    reports += [report_set.regions[r] for r in sorted(report_set.regions)]
+    rows = []
+    for report in reports:
+        title = region_name(report.region) if report.region else "Overzicht van alle regio's"
+        rows.append(
+            {
+                "title": title,
+                "html": f"{report.stem}.html" if "html" in formats else None,
+                "pdf": f"{report.stem}.pdf" if "pdf" in formats else None,
+            }
+        )
+    html = render_index(rows, report_set.as_of, report_set.snapshot)
+    path = Path(out_dir) / INDEX
+    _write(path, html.encode("utf-8"))
+    return str(path)
+
+
+def build(curated_dir: Path, k: int, as_of: int | None, region: str | None) -> ReportSet:
+    """`build_reports` with the CLI's error wording (unknown region -> ConfigError)."""
+    try:
+        return build_reports(Path(curated_dir), k, as_of, region)
+    except KeyError as exc:
+        raise ConfigError(f"no placements for region {exc.args[0]!r} in the lake") from None
+
+
+def write_all(
+    curated_dir: Path,
+    out_dir: Path,
+    k: int,
+    region: str | None = None,
+    as_of: int | None = None,
+    formats: Iterable[str] = FORMATS,
+) -> dict[str, Any]:
+    """Every report (or `region`'s), the overview and the index; a summary of what was written."""
+    formats = tuple(formats)
+    report_set = build(curated_dir, k, as_of, region)
+    rendered = {
+        code: write_report(report_set.regions[code], report_set, out_dir, formats)
+        for code in sorted(report_set.regions)
+    }
+    return summarise(report_set, rendered, out_dir, formats)
+
+
+def summarise(
+    report_set: ReportSet, rendered: dict[str, Any], out_dir: Path, formats: tuple[str, ...]
+) -> dict[str, Any]:
+    """Write the overview and index (when all regions were rendered) and describe the run."""
+    if report_set.overview is not None:
+        rendered["overzicht"] = write_report(report_set.overview, report_set, out_dir, formats)
+        index = write_index(report_set, out_dir, formats)
+    else:
+        index = None
+    return {
+        "as_of": report_set.as_of,
+        "snapshot": report_set.snapshot,
+        "reports": rendered,
+        "index": index,
+        "timings": report_set.timings,
+    }
