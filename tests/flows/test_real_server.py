@@ -127,6 +127,12 @@ def finished(api: httpx.Client, run_id: str) -> dict[str, Any] | None:
     return run if run["state_type"] in TERMINAL else None
 
 
+def serving(api: httpx.Client, name: str, before: str) -> dict[str, Any] | None:
+    """The deployment once something re-registered it after `before` (ISO timestamps)."""
+    deployment = api.get(f"/deployments/name/{name}").json()
+    return deployment if deployment["updated"] > before else None
+
+
 def project_checkout(tmp: Path) -> Path:
     """The checkout a worker runs from: prefect.yaml and flows/ (reports land inside it)."""
     project = tmp / "project"
@@ -149,7 +155,7 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
     port = free_port()
     env = server_env(tmp_path)
     client_env = env | {"PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-    logs = [tmp_path / "server.log", tmp_path / "worker.log"]
+    logs = [tmp_path / "server.log", tmp_path / "worker.log", tmp_path / "serve.log"]
     server_cmd = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
 
     with (
@@ -195,6 +201,26 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
             assert [r["state_type"] for r in reports] == ["COMPLETED"]
             assert reports[0]["deployment_id"] == report["id"]
             assert reports[0]["parameters"]["data_dir"] == str(data_dir)
+
+        # `dwt serve` re-registers the same deployments from the same file, worker-less.
+        dwt = str(Path(sys.executable).with_name("dwt"))
+        with started([dwt, "serve"], worker_env, project, logs[2]):
+            served = wait_for(
+                "dwt serve to register its deployments",
+                lambda: serving(api, "ingest/yearly", ingest["updated"]),
+                60,
+                logs,
+            )
+            assert served["schedules"][0]["schedule"] == ingest["schedules"][0]["schedule"]
+            assert served["parameters"] == ingest["parameters"]
+            wait_for(
+                "dwt serve to re-register the report",
+                lambda: serving(api, "report/after-ingest", report["updated"]),
+                30,
+                logs,
+            )
+            automations_now = api.post("/automations/filter", json={}).json()
+            assert [a["name"] for a in automations_now] == ["dwt report after ingest"]
 
     con = connect(data_dir / "curated")
     assert con.execute("SELECT count(*) FROM placements").fetchone()[0] > 0
