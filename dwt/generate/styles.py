@@ -88,10 +88,15 @@ def style_for(index: int) -> Style:
     return REGION_STYLES[index % len(REGION_STYLES)]
 
 
-_HEADER_VARIANTS: tuple[Callable[[str], str], ...] = (
-    lambda h: h.replace("_", " ").capitalize(),  # "Uren per week"
-    lambda h: "-".join(w.capitalize() for w in h.split("_")),  # "Reden-Einde"
+# Multi-word and single-word headers cycle through their own spellings.
+_MULTI_WORD: tuple[Callable[[str], str], ...] = (
     lambda h: h.upper(),  # "KVK_NUMMER"
+    lambda h: "-".join(w.capitalize() for w in h.split("_")),  # "Reden-Einde"
+    lambda h: h.replace("_", " ").capitalize(),  # "Uren per week"
+)
+_ONE_WORD: tuple[Callable[[str], str], ...] = (
+    lambda h: h.capitalize(),  # "Startdatum"
+    lambda h: h.upper(),  # "BSN"
     lambda h: f" {h} ",  # surrounding whitespace
 )
 
@@ -99,10 +104,14 @@ _HEADER_VARIANTS: tuple[Callable[[str], str], ...] = (
 def headers(style: Style, columns: list[Column]) -> list[str]:
     """Header row for `columns` in the region's habit (canonical or Dutch alias, variants)."""
     out: list[str] = []
-    for i, col in enumerate(columns):
+    seen = {True: 0, False: 0}
+    for col in columns:
         base = col.alias if style.headers.startswith("alias") and col.alias else col.name
         if style.headers.endswith("_variants"):
-            base = _HEADER_VARIANTS[i % len(_HEADER_VARIANTS)](base)
+            multi = "_" in base
+            variants = _MULTI_WORD if multi else _ONE_WORD
+            base = variants[seen[multi] % len(variants)](base)
+            seen[multi] += 1
         out.append(base)
     return out
 

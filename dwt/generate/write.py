@@ -83,8 +83,9 @@ def _csv_formatter(col: Column, style: Style, instrument: str) -> Callable[[Any]
         if v is None:
             return ""
         if isinstance(v, str):
-            # a spreadsheet on the way turned identifiers into numbers: leading zeros are lost
-            return (v.lstrip("0") or v) if strip_zero and v.isdigit() else v
+            # a spreadsheet on the way turned identifiers into numbers: the leading zero is
+            # lost (the contract allows one: "002805133" arrives as 8 digits, "02805133")
+            return v[1:] if strip_zero and v.isdigit() and v.startswith("0") else v
         return typed(v)
 
     return fmt
