@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,10 +39,25 @@ JOURNAL = ".commit"
 LOCK_FILE = ".dwt.lock"
 MANIFEST = "manifest.json"
 SNAPSHOT = "_snapshot.json"
+# Test hook (tests/integration/test_crash_safety.py): when this environment variable names a
+# crash point, the process kills itself with SIGKILL there, so a test can check that a crash
+# at that instant leaves the lake readable and whole. Inert when unset. Points:
+#   write:<n>            after the n-th file written into the staged copies (write_* calls)
+#   journal              after the commit journal is durable, before any zone is swapped
+#   moved-aside:<zone>   during commit/roll-forward, after live <zone> was renamed to .old
+#   swapped:<zone>       after <zone>.new was renamed to the live <zone>
+#   dropped-old          after the .old copies were removed, before the journal is deleted
+CRASH_ENV = "DWT_CRASH_AT"
 
 
 class LakeBusy(ConfigError):
     """Another ingest holds the lock for longer than we were willing to wait."""
+
+
+def _crash_point(label: str) -> None:
+    """SIGKILL this process if DWT_CRASH_AT names `label` (tests only; see CRASH_ENV)."""
+    if os.environ.get(CRASH_ENV) == label:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -124,10 +140,13 @@ class Lake:
                 if new.exists():
                     if live.exists() and not old.exists():
                         os.rename(live, old)
+                        _crash_point(f"moved-aside:{name}")
                     elif live.exists():
                         shutil.rmtree(live)
                     os.rename(new, live)
+                    _crash_point(f"swapped:{name}")
             self._drop_old()
+            _crash_point("dropped-old")
             journal.unlink()
             _fsync_dir(self.data_dir)
             return "rolled forward"
@@ -187,6 +206,7 @@ class Transaction:
             _link_tree(live, new)
             self.staging[name] = new
         self.changed = False
+        self._writes = 0  # files written so far, for the crash-point hook
 
     def path(self, zone: str, relative: str | Path) -> Path:
         return self.staging[zone] / relative
@@ -200,6 +220,7 @@ class Transaction:
         tmp.write_bytes(data)
         os.replace(tmp, target)
         self.changed = True
+        self._wrote()
 
     def write_parquet(self, zone: str, relative: str | Path, table: pa.Table) -> None:
         import pyarrow.parquet as pq
@@ -212,6 +233,11 @@ class Transaction:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
         os.replace(tmp, target)
         self.changed = True
+        self._wrote()
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        _crash_point(f"write:{self._writes}")
 
     def remove_tree(self, zone: str, relative: str | Path) -> None:
         target = self.path(zone, relative)
@@ -228,6 +254,7 @@ class Transaction:
             _fsync_dir(new)
         write_bytes_atomic(lake.data_dir / JOURNAL, b"commit\n")
         _fsync_dir(lake.data_dir)
+        _crash_point("journal")
         lake.recover()  # the roll-forward path is the commit: one code path for both
 
     def abort(self) -> None:
