@@ -1,0 +1,137 @@
+"""Helpers for the crash, concurrency and key tests: a small generated study, ingest
+subprocesses (tests/ingest_driver.py) and digests of the lake's zones.
+
+The study is the synthetic generator's (`dwt.generate`) at a small scale, cut down to one
+region so an ingest subprocess stays quick; `before` holds its first waves, `later` the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = REPO / "tests" / "ingest_driver.py"
+TEST_KEY = "dwt-test-key-not-secret"
+REGION = "gooi-vechtstreek"
+ZONES = ("curated", "restricted")
+
+
+def generated_region(out: Path, scale: float = 0.3, seed: int = 11) -> Path:
+    """A generated study's deliveries of one region, all waves, under `out/<region>/...`."""
+    from dwt.generate import generate_study
+
+    full = out.parent / (out.name + "-full")
+    generate_study(full, seed=seed, scale=scale)
+    shutil.copytree(full / REGION, out / REGION)
+    shutil.rmtree(full)
+    return out
+
+
+def copy_waves(source: Path, raw: Path, waves: range) -> None:
+    """Copy the given waves of the study's region into a data dir's raw/ folder."""
+    for wave in waves:
+        shutil.copytree(source / REGION / str(wave), raw / REGION / str(wave), dirs_exist_ok=True)
+
+
+def driver_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DWT_CRASH_AT", None)
+    env["DWT_PSEUDONYM_KEY"] = TEST_KEY
+    env.setdefault("GX_ANALYTICS_ENABLED", "false")
+    env.update(extra)
+    return env
+
+
+def start_ingest(data_dir: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), str(data_dir)],
+        env=driver_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def ingest(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """One ingest subprocess; fails the test unless it ran to the end (exit 0 or 1)."""
+    proc = subprocess.run(
+        [sys.executable, str(DRIVER), str(data_dir)],
+        env=driver_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    return proc
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under `root` (relative posix path -> hex); {} if it is missing."""
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def lake_digest(data_dir: Path) -> dict[str, dict[str, str]]:
+    return {zone: tree_digest(data_dir / zone) for zone in ZONES}
+
+
+def without_run_ids(data_dir: Path) -> dict[str, Any]:
+    """The two files that name the run that built the lake, with the run id taken out.
+
+    `_snapshot.json` (built_by_run) and the manifest (run_id per file) say *which* run wrote
+    the lake; two runs over the same files differ there and nowhere else.
+    """
+    snapshot = json.loads((data_dir / "curated" / "_snapshot.json").read_text())
+    snapshot.pop("built_by_run", None)
+    manifest = json.loads((data_dir / "restricted" / "manifest.json").read_text())
+    for entry in manifest["files"].values():
+        entry.pop("run_id", None)
+    return {"snapshot": snapshot, "manifest": manifest}
+
+
+RUN_ID_FILES = {"curated": "_snapshot.json", "restricted": "manifest.json"}
+
+
+def digest_but_run_ids(data_dir: Path) -> dict[str, Any]:
+    """Every byte of both zones, except the run id inside the two files that name it."""
+    digest: dict[str, Any] = lake_digest(data_dir)
+    for zone, name in RUN_ID_FILES.items():
+        digest[zone].pop(name, None)
+    digest["run_id_files"] = without_run_ids(data_dir)
+    return digest
+
+
+def leftovers(data_dir: Path) -> list[str]:
+    """Staging copies, old copies or a journal left behind (none after a finished run)."""
+    names = ("curated.new", "restricted.new", "curated.old", "restricted.old", ".commit")
+    return [n for n in names if (data_dir / n).exists()]
+
+
+def views_readable(data_dir: Path) -> dict[str, int]:
+    """Row count of every curated view through DuckDB, as `dwt query` reads the lake."""
+    from dwt.analytics.views import connect
+
+    con = connect(data_dir / "curated")
+    try:
+        query = "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+        names = [row[0] for row in con.execute(query).fetchall()]
+        counts = {}
+        for name in names:
+            row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            assert row is not None
+            counts[name] = int(row[0])
+        return counts
+    finally:
+        con.close()
