@@ -223,6 +223,7 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
             assert [a["name"] for a in automations_now] == ["dwt report after ingest"]
 
     con = connect(data_dir / "curated")
-    assert con.execute("SELECT count(*) FROM placements").fetchone()[0] > 0
+    [(placements,)] = con.execute("SELECT count(*) FROM placements").fetchall()
+    assert placements > 0
     assert TEST_KEY not in json.dumps([ingest, report, automations])
     assert list((project / "reports").glob("*.html")), "the report run wrote no HTML report"
