@@ -1,6 +1,6 @@
 """A tiny but plausible two-zone lake for the report and employer-export tests.
 
-Curated side via `tests.analytics_lake` (same layout the ingest writes); restricted side (employer
+Curated side via `analytics_lake` (same layout the ingest writes); restricted side (employer
 directory, contact notes, quarantine) written here with identifiers that must never show up in a
 report: `SECRETS` lists every one of them, so a test can scan the outputs byte by byte.
 
@@ -27,7 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.analytics_lake import d, placement, write_history, write_table
+from analytics_lake import d, placement, write_history, write_table
 
 HAAG = "haaglanden"
 WB = "west-brabant"

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
 COLOURS = ("#1f5f99", "#c8602a", "#3c8d4f", "#8a4f9e", "#a08a1e", "#5a6b78")
+# R(t) and E(t) often coincide for months: dashes keep the line underneath visible.
+LINESTYLES = ("-", "--", "-.", ":")
 RC: dict[str, Any] = {
     "svg.hashsalt": "dwt-duurzaam-werkt",
     "svg.fonttype": "none",
@@ -42,7 +44,8 @@ def _draw(figure: Figure) -> MplFigure:
         colour = COLOURS[i % len(COLOURS)]
         months = list(s.months)
         ax.fill_between(months, s.low, s.high, step="post", color=colour, alpha=0.15, lw=0)
-        ax.step(months, s.survival, where="post", color=colour, lw=1.8, label=s.label)
+        style = LINESTYLES[i % len(LINESTYLES)]
+        ax.step(months, s.survival, where="post", color=colour, lw=1.8, ls=style, label=s.label)
         longest = max(longest, months[-1])
     limit = next((t for t in MONTH_TICKS if t >= longest), MONTH_TICKS[-1])
     ax.set_xlim(0, max(limit, 36))

@@ -1,0 +1,35 @@
+"""The `report` Prefect flow (what `dwt demo` calls as a subflow) writes the same files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reports_lake import write_lake
+
+from dwt.reports.write import write_all
+
+
+def test_report_flow_writes_the_same_bytes_as_the_cli_path(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    from flows.report import report
+
+    lake = write_lake(tmp_path / "data")
+    summary = report(
+        data_dir=str(lake.data_dir), out=str(tmp_path / "flow"), as_of=None, formats="html,pdf"
+    )
+    plain = write_all(lake.curated, tmp_path / "plain", k=5)
+    assert sorted(summary["reports"]) == sorted(plain["reports"])
+    flow_files = sorted((tmp_path / "flow").iterdir())
+    assert [p.name for p in flow_files] == sorted(p.name for p in (tmp_path / "plain").iterdir())
+    for path in flow_files:
+        assert path.read_bytes() == (tmp_path / "plain" / path.name).read_bytes(), path.name
+
+
+def test_report_flow_refuses_an_unknown_format(prefect_api: str, tmp_path: Path) -> None:
+    from dwt.config import ConfigError
+    from flows.report import report
+
+    with pytest.raises(ConfigError):
+        report(data_dir=str(tmp_path), out=str(tmp_path / "r"), formats="docx")

@@ -1,0 +1,170 @@
+"""`dwt report` on a tiny two-zone lake: files, wording, disclosure, reproducibility, privacy.
+
+The lake (tests/reports_lake.py) is written once per module; reports are rendered into two
+separate folders so byte-identity is checked on real re-runs, not on a cached object.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
+
+from dwt.cli import main
+from dwt.reports.write import write_all
+
+REGIONS = ("haaglanden", "midden-gelderland", "west-brabant")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> LakePaths:
+    return write_lake(tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture(scope="module")
+def runs(lake: LakePaths, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Two full runs of the latest reports and one as of wave 2018."""
+    out = []
+    for name, as_of in (("first", None), ("second", None), ("asof2018", 2018)):
+        folder = tmp_path_factory.mktemp(name)
+        summary = write_all(lake.curated, folder, k=5, as_of=as_of)
+        out.append({"dir": folder, **summary})
+    return out
+
+
+def html(run: dict[str, Any], stem: str) -> str:
+    return (run["dir"] / f"{stem}.html").read_text(encoding="utf-8")
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_writes_a_report_per_region_an_overview_and_an_index_named_by_region_and_wave(
+    runs: list[dict[str, Any]],
+) -> None:
+    names = sorted(p.name for p in runs[0]["dir"].iterdir())
+    expected = sorted(
+        [f"duurzaamheid-{r}-2019.{ext}" for r in (*REGIONS, "overzicht") for ext in ("html", "pdf")]
+        + ["index.html"]
+    )
+    assert names == expected
+
+
+def test_the_index_links_every_report_relatively(runs: list[dict[str, Any]]) -> None:
+    index = (runs[0]["dir"] / "index.html").read_text(encoding="utf-8")
+    for r in (*REGIONS, "overzicht"):
+        assert f'href="duurzaamheid-{r}-2019.html"' in index
+        assert f'href="duurzaamheid-{r}-2019.pdf"' in index
+
+
+@pytest.mark.parametrize("region", [*REGIONS, "overzicht"])
+def test_html_is_self_contained_without_any_url_or_external_file(
+    runs: list[dict[str, Any]], region: str
+) -> None:
+    page = html(runs[0], f"duurzaamheid-{region}-2019")
+    assert not re.search(r"(https?:|ftp:)//", page)
+    assert " src=" not in page and "<link" not in page and "<script" not in page
+    # Only references inside the page: SVG clip paths url(#id), links and <use> to #anchors.
+    assert not re.search(r"url\((?!#)", page)
+    assert all(ref.startswith("#") for ref in re.findall(r'href="([^"]*)"', page))
+
+
+def test_html_has_the_dutch_headings_lectors_read(runs: list[dict[str, Any]]) -> None:
+    page = html(runs[0], "duurzaamheid-haaglanden-2019")
+    for heading in (
+        "Werving", "Respons per meting", "Kenmerken van plaatsingen en werknemers",
+        "Duurzaamheid van plaatsingen", "Factoren die samenhangen met duurzaamheid",
+        "Werkvermogen, tevredenheid en gezondheid", "Maatregelen van werkgevers",
+        "Monitoring door de arbeidsdeskundige", "De regio naast alle regio&#39;s",
+        "Bijlage: datakwaliteit", "Behoud bij dezelfde werkgever R(t)",
+        "Duurzame arbeidsparticipatie E(t)", "Kaplan–Meiercurve",
+    ):  # fmt: skip
+        assert heading in page, heading
+    assert '<html lang="nl">' in page
+
+
+@pytest.mark.parametrize("ext", ["html", "pdf"])
+def test_the_same_lake_gives_byte_identical_reports(runs: list[dict[str, Any]], ext: str) -> None:
+    first, second = runs[0]["dir"], runs[1]["dir"]
+    for r in (*REGIONS, "overzicht"):
+        name = f"duurzaamheid-{r}-2019.{ext}"
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_small_groups_show_as_less_than_five_and_a_region_below_k_gets_no_curve(
+    runs: list[dict[str, Any]],
+) -> None:
+    haag = html(runs[0], f"duurzaamheid-{HAAG}-2019")
+    wajong = re.search(r"<td>Wajong</td><td class=\"num\">([^<]*)</td>", haag)
+    assert wajong is not None and wajong.group(1) == "&lt;5"
+    assert haag.count("<svg") == 1  # R(t) and E(t) drawn for the region with 30 placements
+    west = html(runs[0], f"duurzaamheid-{WB}-2019")
+    assert "<svg" not in west
+    assert "Niet getekend (minder dan 5 plaatsingen)" in west
+    overview = html(runs[0], "duurzaamheid-overzicht-2019")
+    svg = overview[overview.index("<svg") : overview.index("</svg>")]
+    assert "Haaglanden" in svg and "West-Brabant" not in svg
+
+
+def test_the_cover_names_the_snapshot_in_html_and_pdf(runs: list[dict[str, Any]]) -> None:
+    assert SNAPSHOT in html(runs[0], f"duurzaamheid-{HAAG}-2019")
+    text = pdf_text(runs[0]["dir"] / f"duurzaamheid-{HAAG}-2019.pdf")
+    assert SNAPSHOT[:40] in text.replace("\n", "")
+
+
+def test_a_survey_that_was_not_delivered_is_reported_as_niet_geleverd(
+    runs: list[dict[str, Any]],
+) -> None:
+    assert "niet geleverd" in html(runs[0], f"duurzaamheid-{HAAG}-2019")
+
+
+def test_as_of_gives_the_report_as_it_stood_after_that_wave(runs: list[dict[str, Any]]) -> None:
+    earlier = runs[2]["dir"]
+    assert sorted(p.name for p in earlier.glob("*.html"))[0] == "duurzaamheid-haaglanden-2018.html"
+    then = html(runs[2], f"duurzaamheid-{HAAG}-2018")
+    now = html(runs[0], f"duurzaamheid-{HAAG}-2019")
+    assert "2017–2018" in then and "2017–2019" in now
+    assert "2018-12-31" in then
+    # Wave 2019 ended four placements: the 12-month retention estimate moves.
+    r12 = re.compile(r"<td>Behoud bij dezelfde werkgever R\(t\)</td><td class=\"num\">([^<]*)<")
+    assert r12.search(then) and r12.search(now)
+    assert r12.search(then).group(1) != r12.search(now).group(1)  # type: ignore[union-attr]
+
+
+def test_no_identifier_from_the_restricted_zone_reaches_any_report(
+    runs: list[dict[str, Any]],
+) -> None:
+    for run in runs:
+        for path in sorted(run["dir"].iterdir()):
+            blobs = [path.read_bytes()]
+            if path.suffix == ".pdf":
+                blobs.append(pdf_text(path).encode("utf-8"))
+            for secret in secrets():
+                for blob in blobs:
+                    assert secret.encode("utf-8") not in blob, (path.name, secret)
+
+
+def test_dwt_report_cli_writes_one_region_and_refuses_an_unknown_one(
+    lake: LakePaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    args = ["report", "--data-dir", str(lake.data_dir), "--out", str(out)]
+    assert main([*args, "--region", WB, "--format", "html"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"duurzaamheid-{WB}-2019.html"]
+    assert main([*args, "--region", "atlantis"]) == 2
+    assert "atlantis" in capsys.readouterr().err
+    assert main([*args, "--format", "docx"]) == 2
+
+
+def test_dwt_report_on_an_empty_lake_exits_1_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")]) == 1
+    assert "dwt ingest" in capsys.readouterr().err
