@@ -112,6 +112,10 @@ def _remove_previous(out: Path) -> None:
         path = out / entry["path"]
         if path.is_file():
             path.unlink()
+        # an emptied folder of an unknown region or wave would still look like a delivery
+        for folder in (path.parent, path.parent.parent):
+            if folder != out and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     (out / FAULTS).unlink(missing_ok=True)
 
 

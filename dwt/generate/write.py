@@ -12,6 +12,7 @@ workbook properties and fixed zip entry times, so they are byte-identical too.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -157,6 +158,7 @@ def xlsx_bytes(cells: pd.DataFrame, columns: list[Column], style: Style, instrum
     return _fixed_zip(template, {sheet_name: sheet.encode("utf-8")})
 
 
+@functools.cache
 def _template_workbook(instrument: str) -> bytes:
     from openpyxl import Workbook
 

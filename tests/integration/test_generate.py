@@ -162,7 +162,7 @@ def test_every_bsn_in_every_file_passes_the_11_proef(clean):
         for path in delivered(clean, inst).values():
             raw = [b for b in read_back(path)["bsn"] if b is not None]
             assert all(len(b) in (8, 9) for b in raw), "at most the one leading zero is lost"
-            assert raw and all(elfproef(bsn(b)) for b in raw), path  # type: ignore[arg-type]
+            assert raw and all(elfproef(bsn(b)) for b in raw), path
 
 
 def test_kvk_numbers_have_eight_digits_or_lost_only_their_leading_zero(clean):
@@ -212,7 +212,7 @@ def test_snapshots_carry_earlier_placements_fill_in_ends_late_and_drop_a_few(pla
             for key, row in now.items():
                 later = nxt.get(key)
                 if later is not None and row["end_date"] is None and later["end_date"]:
-                    late_end += parse_date(later["end_date"]).year == wave  # type: ignore[union-attr]
+                    late_end += parse_date(later["end_date"]).year == wave
     assert late_end > 0, "some ends of year Y reach the register only in wave Y+1"
     assert 0 < dropped <= len(STUDY.region_codes) * 3
 
@@ -225,7 +225,7 @@ def test_moving_to_other_work_starts_a_new_placement_the_next_day(placements):
         for (person, kvk, _), row in rows.items():
             if code(row["end_reason"]) == "naar_ander_werk":
                 end = parse_date(row["end_date"])
-                nxt = starts.get((person, date.fromordinal(end.toordinal() + 1)))  # type: ignore[union-attr]
+                nxt = starts.get((person, date.fromordinal(end.toordinal() + 1)))
                 if nxt is not None:
                     assert nxt != kvk
                     moves += 1
@@ -238,7 +238,7 @@ def test_survey_and_contact_rows_keep_their_windows_and_references(clean, placem
     for (region, wave), path in delivered(clean, "employee_survey").items():
         lo, hi = STUDY.fieldwork_window(wave)
         for row in read_back(path).to_dict("records"):
-            assert lo <= parse_date(row["response_date"]) <= hi  # type: ignore[operator]
+            assert lo <= parse_date(row["response_date"]) <= hi
             assert bsn(row["bsn"]) in known[(region, wave)]
             if as_bool(row["buddy_present"]) is False:
                 assert all(row[c] is None for c in buddy_items)
@@ -249,7 +249,7 @@ def test_survey_and_contact_rows_keep_their_windows_and_references(clean, placem
         ).all()
     for (region, wave), path in delivered(clean, "contacts").items():
         frame = read_back(path)
-        assert all(parse_date(d).year == wave for d in frame["contact_date"])  # type: ignore[union-attr]
+        assert all(parse_date(d).year == wave for d in frame["contact_date"])
         assert set(frame["bsn"].dropna().map(bsn)) <= known[(region, wave)]
         assert frame["bsn"].isna().any()
         assert frame["advisor_code"].str.fullmatch(r"AD-\d{3}").all()
@@ -498,3 +498,14 @@ def test_faults_leave_clean_files_identical_to_a_clean_run(clean, faulty, report
     assert same
     for rel in same:
         assert (clean / rel).read_bytes() == (faulty / rel).read_bytes(), rel
+
+
+def test_regenerating_into_a_folder_removes_the_files_of_the_previous_run(tmp_path):
+    generate_study(tmp_path, seed=1, scale=0.2, faults=True)
+    manifest = generate_study(tmp_path, seed=1, scale=0.2)
+    assert not (tmp_path / "_faults.json").exists()
+    assert _all_files(tmp_path) == {f["path"] for f in manifest["files"]}
+    regions = {p.name for p in tmp_path.iterdir() if p.is_dir()}
+    assert regions == set(STUDY.region_codes)
+    waves = {p.name for p in tmp_path.glob("*/*") if p.is_dir()}
+    assert waves == {str(w) for w in STUDY.waves}
