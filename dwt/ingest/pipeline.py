@@ -510,7 +510,7 @@ def _write_quality(
         frame = frame.sort_values(["wave", "instrument", "outcome", "reason"], kind="stable")
         table = pa.table(
             {
-                "wave": pa.array(frame["wave"].astype("Int64").to_list(), pa.int64()),
+                "wave": pa.array([None if pd.isna(w) else int(w) for w in frame["wave"]], pa.int64()),
                 "instrument": pa.array(frame["instrument"].to_list(), pa.string()),
                 "outcome": pa.array(frame["outcome"].to_list(), pa.string()),
                 "reason": pa.array(frame["reason"].to_list(), pa.string()),
