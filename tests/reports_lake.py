@@ -26,7 +26,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from analytics_lake import d, placement, write_history, write_table
 
 HAAG = "haaglanden"

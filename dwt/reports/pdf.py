@@ -69,15 +69,15 @@ def _cover(pdf: FPDF, report: Report) -> None:
     pdf.ln(4)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, "B", 20)
-    pdf.multi_cell(0, 9, report.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, report.title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 12)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 7, report.subtitle, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, report.subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_text_color(0, 0, 0)
     for label, value in report.cover:
         pdf.set_font(FONT, "B", 10)
-        pdf.cell(58, 6, label)
+        pdf.cell(64, 6, label)
         pdf.set_font(FONT, "", 8 if len(value) > 40 else 10)
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -102,7 +102,7 @@ def _heading(pdf: FPDF, text: str) -> None:
 
 def _paragraph(pdf: FPDF, block: Paragraph) -> None:
     pdf.set_font(FONT, "", 9.5)
-    pdf.multi_cell(0, 5, block.text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, block.text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
@@ -116,12 +116,17 @@ def _col_widths(pdf: FPDF, block: Table) -> tuple[float, ...]:
     pdf.set_font(FONT, "B", size)  # headings are bold: measure their words in bold
     words = [[pdf.get_string_width(w) for w in str(h).split()] or [0.0] for h in block.columns]
     pdf.set_font(FONT, "", size)
-    widths = []
+    widths, minima = [], []
     for i, heading_words in enumerate(words):
         cells = [pdf.get_string_width(str(row[i])) for row in block.rows] or [0.0]
         widths.append(max(max(heading_words), max(cells)) + pad)
-    total = sum(widths)
-    if total > PAGE_WIDTH_MM:
+        minima.append(max(heading_words) + pad)  # never break a heading inside a word
+    total, floor = sum(widths), sum(minima)
+    if total > PAGE_WIDTH_MM and floor < PAGE_WIDTH_MM:
+        # Shrink only what each column has beyond its minimum, proportionally.
+        share = (PAGE_WIDTH_MM - floor) / (total - floor)
+        widths = [m + (w - m) * share for w, m in zip(widths, minima, strict=True)]
+    elif total > PAGE_WIDTH_MM:
         widths = [w * PAGE_WIDTH_MM / total for w in widths]
     return tuple(widths)
 
