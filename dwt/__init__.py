@@ -1,3 +1,3 @@
-"""Duurzaam Werk(t): the study's data pipeline (ingest, validation, pseudonyms, durability figures)."""
+"""Duurzaam Werk(t): the study data pipeline (ingest, validation, pseudonyms, durability)."""
 
 __version__ = "0.1.0"

@@ -19,30 +19,30 @@ from dwt.lake import Lake
 from dwt.pseudonym import load_key
 from dwt.schema import load_study
 
-# Rows carry identifiers between tasks: never cache or persist task results.
-STEP = {"cache_policy": NO_CACHE, "persist_result": False}
+# Rows carry identifiers between tasks: no task result is ever cached or persisted
+# (cache_policy=NO_CACHE, persist_result=False on every task below).
 
 
-@task(name="discover", **STEP)
+@task(name="discover", cache_policy=NO_CACHE, persist_result=False)
 def discover_files(
     lake: Lake, raw_dir: Path, region: str | None, wave: int | None
 ) -> pipeline.Plan:
     return pipeline.plan_run(lake, load_study(), raw_dir, region, wave)
 
 
-@task(name="read", retries=2, retry_delay_seconds=2, **STEP)
+@task(name="read", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False)
 def read_file(delivery: Any, sha: str) -> pipeline.Loaded | pipeline.FileResult:
     return pipeline.load_delivery(delivery, sha, load_study())
 
 
-@task(name="validate", **STEP)
+@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
 def validate(loaded: list[pipeline.Loaded]) -> tuple[list[Any], dict[str, Any]]:
     from dwt.validation.runner import Validator
 
     return pipeline.validate_all(loaded, Validator())
 
 
-@task(name="curate-and-commit", **STEP)
+@task(name="curate-and-commit", cache_policy=NO_CACHE, persist_result=False)
 def curate_and_commit(
     lake: Lake, plan: pipeline.Plan, processed: list[Any], key: bytes, run_id: str,
     all_missing: list[str], gx: dict[str, Any],

@@ -7,7 +7,7 @@ pseudonyms; names, KvK numbers and notes go to restricted tables alone.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,11 @@ def _to_array(values: pd.Series, typ: pa.DataType) -> pa.Array:
         return pa.array([list(v) if _present_list(v) else None for v in values], type=typ)
     obj = values.astype(object).where(values.notna(), None)
     return pa.array(obj.to_list(), type=typ, from_pandas=True)
+
+
+def _int(value: Any) -> int:
+    """A groupby key (numpy or Python scalar) as a plain int."""
+    return int(value)
 
 
 def _present_list(v: Any) -> bool:
@@ -139,11 +144,12 @@ def _count_files(
     region: str,
     instrument: str,
 ) -> None:
-    for (path, wave), part in frame.groupby(["_file", "_wave"], sort=True):
+    for key, part in frame.groupby(["_file", "_wave"], sort=True):
+        path, wave = cast(tuple[Any, Any], key)
         n = len(part)
         good = int(ok.loc[part.index].sum())
         counts[str(path)] = (n, good, n - good)
-        base = {"region": region, "wave": int(wave), "instrument": instrument}
+        base = {"region": region, "wave": _int(wave), "instrument": instrument}
         quality.append({**base, "outcome": "accepted", "reason": "", "rows": n})
         quality.append({**base, "outcome": "curated", "reason": "", "rows": good})
         reasons = part.loc[~ok.loc[part.index], "_reasons"].explode().value_counts()
@@ -159,7 +165,7 @@ def _quarantine(bad: pd.DataFrame, region: str, instrument: str) -> dict[str, pa
         part = part.sort_values("_row")
         table = pa.table(
             {
-                "wave": pa.array([int(wave)] * len(part), pa.int64()),
+                "wave": pa.array([_int(wave)] * len(part), pa.int64()),
                 "instrument": pa.array([instrument] * len(part), pa.string()),
                 "source_file": pa.array(part["_file"].astype(str).to_list(), pa.string()),
                 "source_row": pa.array(part["_row"].astype("int64").to_list(), pa.int64()),
@@ -167,7 +173,7 @@ def _quarantine(bad: pd.DataFrame, region: str, instrument: str) -> dict[str, pa
                 "raw": pa.array(part["_raw"].astype(str).to_list(), pa.string()),
             }
         )
-        out[f"quarantine/region={region}/{instrument}-{int(wave)}.parquet"] = table
+        out[f"quarantine/region={region}/{instrument}-{_int(wave)}.parquet"] = table
     return out
 
 
@@ -175,7 +181,7 @@ def _per_wave(good: pd.DataFrame, table: str, region: str, sort: list[str]) -> d
     out = {}
     for wave, part in good.groupby("_wave", sort=True):
         part = part.sort_values([*sort, "_row"], kind="stable")
-        out[f"{table}/region={region}/wave={int(wave)}/part-0.parquet"] = to_arrow(part, table)
+        out[f"{table}/region={region}/wave={_int(wave)}/part-0.parquet"] = to_arrow(part, table)
     return out
 
 
@@ -248,11 +254,12 @@ def _placements(
         restricted[f"flags/region={region}/part-0.parquet"] = pa.Table.from_pandas(
             flags, preserve_index=False
         )
-        for (wave, kind), n in flags.groupby(["wave", "kind"]).size().items():
+        for group, n in flags.groupby(["wave", "kind"]).size().items():
+            wave, kind = cast(tuple[Any, Any], group)
             quality.append(
                 {
                     "region": region,
-                    "wave": int(wave),
+                    "wave": _int(wave),
                     "instrument": "placements",
                     "outcome": "flagged",
                     "reason": str(kind),

@@ -97,16 +97,16 @@ def plan_run(lake: Lake, study: Study, raw_dir: Path, region: str | None, wave: 
             unchanged.append(_from_manifest(d.relpath, prev))
         else:
             to_load.append(d)
-    rejected = []
+    rejected: list[FileResult] = []
     for r in disc.rejected:
         path = raw_dir / r.relpath
-        sha = sha256_of(path) if path.is_file() else None
+        file_sha = sha256_of(path) if path.is_file() else None
         rejected.append(
             FileResult(
                 r.relpath,
                 "rejected",
                 r.reason,
-                sha256=sha,
+                sha256=file_sha,
                 instrument=r.instrument,
                 region=r.region,
                 wave=r.wave,
@@ -119,7 +119,9 @@ def _from_manifest(relpath: str, prev: dict[str, Any]) -> FileResult:
     # A previously rejected file that is still the same stays rejected (and says so): the
     # user must see it until it is replaced. A previously accepted one is 'unchanged'.
     status = "rejected" if prev["status"] == "rejected" else "unchanged"
-    fields = {k: prev.get(k) for k in FileResult.__dataclass_fields__ if k not in ("path",)}
+    fields: dict[str, Any] = {
+        k: prev.get(k) for k in FileResult.__dataclass_fields__ if k != "path"
+    }
     fields["status"] = status
     fields["unknown_columns"] = prev.get("unknown_columns") or []
     return FileResult(path=relpath, **fields)
@@ -508,9 +510,10 @@ def _write_quality(
             rows, columns=["region", "wave", "instrument", "outcome", "reason", "rows"]
         )
         frame = frame.sort_values(["wave", "instrument", "outcome", "reason"], kind="stable")
+        waves = [None if pd.isna(w) else int(w) for w in frame["wave"]]
         table = pa.table(
             {
-                "wave": pa.array([None if pd.isna(w) else int(w) for w in frame["wave"]], pa.int64()),
+                "wave": pa.array(waves, pa.int64()),
                 "instrument": pa.array(frame["instrument"].to_list(), pa.string()),
                 "outcome": pa.array(frame["outcome"].to_list(), pa.string()),
                 "reason": pa.array(frame["reason"].to_list(), pa.string()),
