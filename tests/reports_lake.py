@@ -346,8 +346,7 @@ def write_restricted(restricted: Path) -> None:
             "employer_id": [e.employer_id for e in emps],
             "employer_kvk": [e.kvk for e in emps],
             "employer_name": [e.name for e in emps],
-            "region": [region] * len(emps),
-        })  # fmt: skip
+        })  # fmt: skip  (region comes from the hive path, as the ingest writes it)
         pq.write_table(table, folder / "part-0.parquet")
     notes = restricted / "contact_notes" / f"region={HAAG}"
     notes.mkdir(parents=True, exist_ok=True)
@@ -356,7 +355,6 @@ def write_restricted(restricted: Path) -> None:
             {
                 "contact_id": ["c000000000000001", "c000000000000002"],
                 "employer_id": [EMPLOYERS["A"].employer_id] * 2,
-                "region": [HAAG] * 2,
                 "wave": [2017, 2018],
                 "notes": list(NOTES),
             }
@@ -369,7 +367,6 @@ def write_restricted(restricted: Path) -> None:
     pq.write_table(
         pa.table(
             {
-                "region": [HAAG],
                 "wave": [2018],
                 "instrument": ["employee_survey"],
                 "source_file": ["employee_survey.csv"],

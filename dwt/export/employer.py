@@ -88,7 +88,7 @@ def lookup_directory(restricted_dir: Path, column: str, value: str) -> Directory
     try:
         rows = con.execute(
             "SELECT employer_id, employer_kvk, employer_name, region "
-            f"FROM read_parquet(?, hive_partitioning = false) WHERE {column} = ? "
+            f"FROM read_parquet(?, hive_partitioning = true) WHERE {column} = ? "
             "ORDER BY region",
             [_directory_glob(restricted_dir), value],
         ).fetchall()
@@ -420,7 +420,7 @@ def export_employers(
     return written
 
 
-def _entries_for_advisor(settings: Settings, advisor: str) -> list[DirectoryEntry]:
+def entries_for_advisor(settings: Settings, advisor: str) -> list[DirectoryEntry]:
     from dwt.analytics.views import connect
 
     con = connect(settings.curated_dir)
@@ -453,7 +453,7 @@ def run_cli(args: argparse.Namespace) -> int:
         )
         out_for = {entry.employer_id: target}
     else:
-        entries = _entries_for_advisor(settings, args.advisor)
+        entries = entries_for_advisor(settings, args.advisor)
         folder = Path(args.out) if args.out else DEFAULT_FOLDER
         out_for = {e.employer_id: folder / f"{file_stem(e.employer_id)}.xlsx" for e in entries}
     written = export_employers(settings, entries, out_for)
