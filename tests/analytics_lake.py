@@ -145,3 +145,20 @@ def lake_of_size(region: str, n: int, wave: int = 2020) -> list[dict[str, Any]]:
             )
         )  # fmt: skip
     return rows
+
+
+def contact(
+    cid: str, region: str, wave: int, signals: list[str] | None, **attrs: Any
+) -> dict[str, Any]:
+    """One contacts row; `signals=None` is an empty cell, stored as a NULL list like the ingest."""
+    return {
+        "region": region,
+        "wave": wave,
+        "contact_id": cid,
+        "employer_id": "E1",
+        "contact_date": dt.date(wave, 5, 1),
+        "contact_type": "interview",
+        "risk_level": "groen",
+        "signals": signals,
+        **attrs,
+    }

@@ -9,7 +9,7 @@ separate, later step (`disclosure.apply_safe`) so the research team sees exact f
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,7 +272,8 @@ def monitoring_block(contacts: pd.DataFrame, waves: Sequence[int]) -> dict[str, 
 
 
 def _is_list(value: Any) -> bool:
-    return value is not None and not isinstance(value, float | str) and len(value) > 0
+    """A non-empty list cell. The lake stores an empty cell as NULL, read back as pd.NA (no len)."""
+    return isinstance(value, Sized) and not isinstance(value, str) and len(value) > 0
 
 
 def measure_columns() -> list[str]:

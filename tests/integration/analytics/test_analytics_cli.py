@@ -28,7 +28,8 @@ def data_dir(tmp_path: Path) -> Path:
                 "contact_date": d("2018-05-01"),
                 "contact_type": "interview" if i % 7 else "focusgroep",
                 "risk_level": ["groen", "oranje", "rood"][i % 3],
-                "signals": ["werkdruk"] if i % 4 else ["conflict", "prive"],
+                # One empty cell (a NULL list, as the ingest stores it).
+                "signals": None if i == 5 else ["werkdruk"] if i % 4 else ["conflict", "prive"],
             }
         )  # fmt: skip
     write_table(curated, "contacts", contacts)

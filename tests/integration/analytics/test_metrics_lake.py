@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from analytics_lake import d, lake_of_size, placement, write_history, write_table
+from analytics_lake import contact, d, lake_of_size, placement, write_history, write_table
 
 from dwt.analytics.metrics import compute_metrics
 
@@ -172,3 +172,21 @@ def test_factor_levels_and_bands_partition_the_placements(tmp_path: Path) -> Non
     hours = [12 + (i * 5) % 28 for i in range(30)]
     assert factors["hours_band"]["levels"]["<20"]["n"] == sum(h < 20 for h in hours)
     assert factors["job_coach"]["logrank"]["df"] == 2
+
+
+def test_a_contact_with_an_empty_signals_cell_counts_as_a_contact_without_signals(
+    tmp_path: Path,
+) -> None:
+    # The ingest stores an empty signals cell as a NULL list; DuckDB gives it back as pd.NA.
+    write_history(tmp_path, [placement("a", A, 2018, "2017-02-01")])
+    write_table(tmp_path, "contacts", [
+        contact("c1", A, 2018, None, risk_level="rood"),
+        contact("c2", A, 2018, ["werkdruk", "conflict"]),
+        contact("c3", A, 2018, []),
+    ])  # fmt: skip
+    monitoring = compute_metrics(tmp_path)["regions"][A]["monitoring"]
+    assert monitoring["contacts"]["2018"]["total"] == 3
+    assert monitoring["risk_oranje_rood"]["2018"]["high"] == 1
+    by_wave = monitoring["signals"]["by_wave"]["2018"]
+    assert by_wave["werkdruk"] == 1 and by_wave["conflict"] == 1
+    assert sum(by_wave.values()) == 2
