@@ -94,11 +94,19 @@ def estimate_at(km: Any, days: float, n_at_risk: int) -> dict[str, Any]:
 
 
 def curve(km: Any) -> list[dict[str, Any]]:
-    """The step curve: one point per distinct time (0 first) with S and the number at risk."""
+    """The step curve: one point per distinct time (0 first) with S, its 95% interval (the
+    exponential Greenwood one of `estimate_at`) and the number at risk."""
     sf = km.survival_function_.iloc[:, 0]
+    ci = km.confidence_interval_survival_function_
     table = km.event_table
     return [
-        {"days": float(t), "survival": float(s), "at_risk": int(table.loc[t, "at_risk"])}
+        {
+            "days": float(t),
+            "survival": float(s),
+            "ci_low": _finite(ci.loc[t].iloc[0]),
+            "ci_high": _finite(ci.loc[t].iloc[1]),
+            "at_risk": int(table.loc[t, "at_risk"]),
+        }
         for t, s in sf.items()
         if t in table.index
     ]

@@ -7,7 +7,6 @@ looks at an unsuppressed figure.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,7 +14,6 @@ from dwt.reports import text as t
 from dwt.reports.model import Figure, Paragraph, Section, Series, Table
 from dwt.schema import load_instrument, load_study
 
-Z95 = 1.959963984540054
 AT_RISK_MONTHS = (0, 12, 24, 36)
 TRAJECTORY_ITEMS = ("work_ability", "job_satisfaction", "health")
 
@@ -23,46 +21,22 @@ TRAJECTORY_ITEMS = ("work_ability", "job_satisfaction", "health")
 # ---------------------------------------------------------------- curves
 
 
-def greenwood_band(points: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
-    """95% interval per curve point (Greenwood, log(-log) transform), from S and n at risk.
-
-    The curve carries S(t) and the number at risk n at each time, and S(t)/S(t-) = 1 - d/n,
-    so Greenwood's sum of d / (n (n - d)) is recovered exactly without the raw durations:
-    d / (n (n - d)) = (1 - r) / (n r) with r = S(t)/S(t-). Same formula as lifelines'
-    exponential Greenwood interval that the metrics report at the horizons.
-    """
-    variance, previous = 0.0, 1.0
-    out: list[tuple[float, float]] = []
-    for p in points:
-        s, n = float(p["survival"]), int(p["at_risk"])
-        if s < previous and n > 0:
-            ratio = s / previous if previous > 0 else 0.0
-            variance = variance + (1 - ratio) / (n * ratio) if ratio > 0 else math.inf
-        previous = s
-        out.append(_loglog_interval(s, variance))
-    return out
-
-
-def _loglog_interval(s: float, variance: float) -> tuple[float, float]:
-    if s >= 1.0 or variance == 0.0:
-        return (s, s)
-    if s <= 0.0 or not math.isfinite(variance):
-        return (0.0, 0.0)
-    half = Z95 * math.sqrt(variance) / abs(math.log(s))
-    centre = math.log(-math.log(s))
-    return (math.exp(-math.exp(centre + half)), math.exp(-math.exp(centre - half)))
-
-
 def series(label: str, points: Sequence[Mapping[str, Any]]) -> Series:
-    band = greenwood_band(points)
+    """One curve with its band as the metrics give it (`ci_low`, `ci_high` per point: lifelines'
+    exponential Greenwood interval); a point without an interval gets no band there."""
     month = load_study().month_days
     return Series(
         label=label,
         months=tuple(float(p["days"]) / month for p in points),
         survival=tuple(float(p["survival"]) for p in points),
-        low=tuple(lo for lo, _ in band),
-        high=tuple(hi for _, hi in band),
+        low=tuple(_bound(p, "ci_low") for p in points),
+        high=tuple(_bound(p, "ci_high") for p in points),
     )
+
+
+def _bound(point: Mapping[str, Any], key: str) -> float:
+    value = point.get(key)
+    return float(point["survival"] if value is None else value)
 
 
 def km_figure(group: Mapping[str, Any], k: int) -> Figure:

@@ -60,7 +60,7 @@ def test_metrics_json_has_the_documented_shape(data_dir: Path, capsys) -> None:
         assert key in m["all"] or key in ("reference_date", "recruitment"), key
     assert set(region["retention"]) == {"12", "24", "36"}
     assert set(region["retention"]["12"]) == HORIZON_KEYS
-    assert set(region["curve"][0]) == {"days", "survival", "at_risk"}
+    assert set(region["curve"][0]) == {"days", "survival", "ci_low", "ci_high", "at_risk"}
     assert region["placements"] == 40 and m["all"]["placements"] == 47
     assert set(region["response"]["employee_survey"]) == {str(w) for w in range(2017, 2021)}
     assert region["recruitment"]["participants_met"] is False

@@ -57,6 +57,20 @@ def test_greenwood_loglog_interval_matches_hand_formula() -> None:
     assert got["ci_low"] < s_hat < got["ci_high"]
 
 
+def test_curve_points_carry_the_same_greenwood_loglog_interval_as_the_horizons() -> None:
+    s = tiny_summary([2, 5])
+    points = {p["days"]: p for p in s["curve"]}
+    assert set(points) == {0.0, 2.0, 3.0, 5.0, 8.0}
+    # Before the first event S = 1 and the interval is the point itself.
+    assert (points[0.0]["ci_low"], points[0.0]["ci_high"]) == (1.0, 1.0)
+    for day, horizon in ((2.0, "2"), (3.0, "2"), (5.0, "5"), (8.0, "5")):
+        expected = s["horizons"][horizon]
+        assert points[day]["survival"] == pytest.approx(expected["estimate"])
+        assert points[day]["ci_low"] == pytest.approx(expected["ci_low"], rel=1e-12)
+        assert points[day]["ci_high"] == pytest.approx(expected["ci_high"], rel=1e-12)
+    assert [points[t]["at_risk"] for t in sorted(points)] == [5, 5, 4, 3, 1]
+
+
 def test_median_is_null_when_survival_never_reaches_half() -> None:
     s = survival.km_summary([10, 20, 30, 40], [True, False, False, False], [1], month_days=1)
     assert s["median_days"] is None

@@ -11,30 +11,35 @@ from dwt.reports.model import Table
 from dwt.reports.write import parse_formats
 from dwt.schema import load_study
 
+CURVE = [
+    {"days": 0.0, "survival": 1.0, "ci_low": 1.0, "ci_high": 1.0, "at_risk": 10},
+    {"days": 100.0, "survival": 0.9, "ci_low": 0.47, "ci_high": 0.99, "at_risk": 10},
+    {"days": 400.0, "survival": 0.8, "ci_low": 0.41, "ci_high": 0.95, "at_risk": 8},
+]
 
-def test_greenwood_band_matches_the_interval_the_metrics_report_at_the_horizons() -> None:
+
+def test_the_band_of_a_drawn_curve_is_the_interval_the_metrics_give_per_point() -> None:
+    figure = sections.km_figure({"curve": CURVE, "sustained_curve": CURVE}, k=5)
+    drawn = figure.series[0]
+    assert drawn.low == (1.0, 0.47, 0.41) and drawn.high == (1.0, 0.99, 0.95)
+
+
+def test_the_band_comes_from_the_metrics_curve_of_a_real_fit() -> None:
     durations = [30, 90, 200, 200, 340, 400, 500, 600, 700, 800, 900, 1000]
     events = [True, False, True, True, False, True, False, True, False, False, True, False]
-    km = survival.fit_km(durations, events)
-    points = survival.curve(km)
-    band = sections.greenwood_band(points)
-    days = 12 * load_study().month_days
-    expected = survival.estimate_at(km, days, survival.at_risk(durations, days))
-    last = max(i for i, p in enumerate(points) if p["days"] <= days)
-    assert band[last][0] == pytest.approx(expected["ci_low"], abs=1e-9)
-    assert band[last][1] == pytest.approx(expected["ci_high"], abs=1e-9)
+    points = survival.curve(survival.fit_km(durations, events))
+    drawn = sections.series("R", points)
+    assert drawn.low == tuple(p["ci_low"] for p in points)
+    assert drawn.high == tuple(p["ci_high"] for p in points)
+    bands = zip(drawn.low, drawn.survival, drawn.high, strict=True)
+    assert all(lo <= s <= hi for lo, s, hi in bands)
 
 
-def test_greenwood_band_is_the_point_itself_before_the_first_event() -> None:
-    band = sections.greenwood_band([{"days": 0.0, "survival": 1.0, "at_risk": 10}])
-    assert band == [(1.0, 1.0)]
-
-
-CURVE = [
-    {"days": 0.0, "survival": 1.0, "at_risk": 10},
-    {"days": 100.0, "survival": 0.9, "at_risk": 10},
-    {"days": 400.0, "survival": 0.8, "at_risk": 8},
-]
+def test_a_point_without_an_interval_gets_no_band_there_and_needs_no_at_risk() -> None:
+    # Under disclosure control the number at risk may be hidden (null): the band never needs it.
+    point = {"days": 30.0, "survival": 0.0, "ci_low": None, "ci_high": None, "at_risk": None}
+    drawn = sections.series("R", [CURVE[0], point])
+    assert drawn.low == (1.0, 0.0) and drawn.high == (1.0, 0.0)
 
 
 def test_a_group_whose_curves_were_suppressed_gets_no_curve_and_is_named_as_not_drawn() -> None:
