@@ -13,7 +13,8 @@ Shape, chosen so each disclosure rule has something to bite on:
 - haaglanden also has 16 generated placements at employers E..H (30 in all), so curves and
   shares have enough units to be shown.
 - west-brabant: 3 placements at employer D, waves 2017-2018 (the whole region below k).
-- midden-gelderland: 6 placements at employer M (the region secondary suppression hides).
+- midden-gelderland: 6 placements at employer M: its counts are hidden by secondary suppression
+  (they would give west-brabant back from the pooled total), its estimates and curves are shown.
 """
 
 from __future__ import annotations
@@ -342,11 +343,12 @@ def write_restricted(restricted: Path) -> None:
         emps = [e for e in EMPLOYERS.values() if e.region == region]
         folder = restricted / "directory" / f"region={region}"
         folder.mkdir(parents=True, exist_ok=True)
+        # No region column: it comes from the hive path, as the ingest writes it.
         table = pa.table({
             "employer_id": [e.employer_id for e in emps],
             "employer_kvk": [e.kvk for e in emps],
             "employer_name": [e.name for e in emps],
-        })  # fmt: skip  (region comes from the hive path, as the ingest writes it)
+        })  # fmt: skip
         pq.write_table(table, folder / "part-0.parquet")
     notes = restricted / "contact_notes" / f"region={HAAG}"
     notes.mkdir(parents=True, exist_ok=True)

@@ -114,17 +114,20 @@ def survival_block(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def factor_block(frame: pd.DataFrame) -> dict[str, Any]:
-    """Per factor: n and R(12), R(24) per level, the missing count and a log-rank test."""
+    """Per factor: n, R(12), R(24) and the R(t) curve per level, the missing count and a
+    log-rank test."""
     out: dict[str, Any] = {}
     for factor, levels in factor_levels().items():
         values = frame[factor].astype("object")
         level_rows: dict[str, Any] = {}
         for level in levels:
             part = frame[values == level]
-            summary = survival.km_summary(
-                part["duration"], part["event_r"], FACTOR_HORIZONS, with_curve=False
-            )
-            level_rows[level] = {"n": len(part), "retention": _horizon_block(summary)}
+            summary = survival.km_summary(part["duration"], part["event_r"], FACTOR_HORIZONS)
+            level_rows[level] = {
+                "n": len(part),
+                "retention": _horizon_block(summary),
+                "curve": summary["curve"],
+            }
         out[factor] = {
             "levels": level_rows,
             "n_missing": int(values.isna().sum()),

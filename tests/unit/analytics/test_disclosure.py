@@ -108,3 +108,38 @@ def test_a_small_cell_recoverable_through_a_chain_of_totals_is_protected() -> No
 def test_count_cells_skip_non_count_integers() -> None:
     tree = {"placements": 3, "logrank": {"df": 2}, "reference_wave": 2019, "ok": True}
     assert dict(disclosure.count_cells(tree)) == {("placements",): 3}
+
+
+def test_copies_of_one_count_get_one_decision() -> None:
+    # p is hidden (secondary) so that all - p does not give q back; its copy goes with it.
+    values = {"p": 6, "p_copy": 6, "q": 3, "all": 9}
+    status = protect_cells(values, [(["p", "q"], "all")], 5, copies=[("p", "p_copy")])
+    assert status == {"q": "primary", "p": "secondary", "p_copy": "secondary"}
+
+
+def test_copies_must_hold_the_same_count() -> None:
+    with pytest.raises(ValueError, match="different counts"):
+        protect_cells({"a": 6, "b": 7}, [], 5, copies=[("a", "b")])
+
+
+def test_a_hidden_count_hides_its_tied_counts_and_none_of_them_can_be_solved() -> None:
+    # r2 (6) is hidden to protect r3 (3). r2.start equals r2 (a curve's first number at risk):
+    # hidden with it. r2.x also equals r2 and all.x - r1.x would give it back, so r1.x goes too.
+    # r2.late (4 < 6, small anyway) and r2.y (5: not equal, only bounds r2) follow the tie.
+    values = {"r1": 30, "r2": 6, "r3": 3, "all": 39, "r2.start": 6, "r2.x": 6, "r1.x": 20,
+              "all.x": 26, "r2.y": 5, "r1.y": 9, "all.y": 14}  # fmt: skip
+    relations = [(["r1", "r2", "r3"], "all"), (["r1.x", "r2.x"], "all.x"),
+                 (["r1.y", "r2.y"], "all.y")]  # fmt: skip
+    ties = {"r2": ["r2.start", "r2.x", "r2.y"]}
+    status = protect_cells(values, relations, 5, ties=ties)
+    assert status["r3"] == "primary"
+    assert {"r2", "r2.start", "r2.x", "r2.y"} <= set(status)
+    assert status["r1.x"] == "secondary"  # else r2.x = 26 - 20 = 6 = r2
+    assert "r1.y" not in status and "all.y" not in status  # r2.y = 5 gives only r2 > 5
+    assert "r1" not in status and "all" not in status
+
+
+def test_a_count_hidden_without_ties_leaves_its_equals_alone() -> None:
+    values = {"r1": 30, "r2": 6, "r3": 3, "all": 39, "r2.start": 6}
+    status = protect_cells(values, [(["r1", "r2", "r3"], "all")], 5)
+    assert "r2" in status and "r2.start" not in status
