@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -114,7 +115,16 @@ def _resolve(handler: str) -> Handler:
     return fn
 
 
+# No phoning home from a study machine (and no network beyond the study's own services).
+QUIET_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name, value in QUIET_ENV.items():
+        os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -94,6 +94,21 @@ def _instrument_title(name: str) -> str:
         return name
 
 
+def _wave_of(record: dict[str, Any]) -> int:
+    """A rejected file in an unknown wave folder has no wave: it sorts first."""
+    import pandas as pd
+
+    wave = record["wave"]
+    return -1 if wave is None or pd.isna(wave) else int(wave)
+
+
+def _instrument_of(record: dict[str, Any]) -> str:
+    import pandas as pd
+
+    inst = record["instrument"]
+    return "" if inst is None or pd.isna(inst) else str(inst)
+
+
 def _quality_of(q: pd.DataFrame, k: int, with_region: bool) -> dict[str, list[tuple[str, ...]]]:
     from dwt.analytics.disclosure import safe_count
 
@@ -102,15 +117,17 @@ def _quality_of(q: pd.DataFrame, k: int, with_region: bool) -> dict[str, list[tu
         for r in q[["wave", "instrument", "outcome", "reason", "rows"]].to_dict("records")
     ]
     order = {name: i for i, name in enumerate(load_study().instruments)}
-    keys = {(int(r["wave"]), str(r["instrument"])) for r in records}
+    keys = {(_wave_of(r), _instrument_of(r)) for r in records}
     files: list[tuple[str, ...]] = []
     for wave, inst in sorted(keys, key=lambda x: (x[0], order.get(x[1], 99), x[1])):
-        part = [r for r in records if int(r["wave"]) == wave and str(r["instrument"]) == inst]
-        files.append((str(wave), _instrument_title(inst), *_file_cells(part, k, with_region)))
+        part = [r for r in records if _wave_of(r) == wave and _instrument_of(r) == inst]
+        shown_wave = str(wave) if wave >= 0 else "onbekend"
+        title = _instrument_title(inst) if inst else "onbekend instrument"
+        files.append((shown_wave, title, *_file_cells(part, k, with_region)))
     sums: dict[tuple[str, str, str], int] = {}
     for r in records:
         if r["outcome"] in ("quarantined", "flagged"):
-            key = (str(r["instrument"]), str(r["outcome"]), str(r["reason"]))
+            key = (_instrument_of(r), str(r["outcome"]), str(r["reason"]))
             sums[key] = sums.get(key, 0) + int(r["rows"])
     reasons: list[tuple[str, ...]] = []
     for (inst, outcome, reason), rows in sorted(sums.items()):
