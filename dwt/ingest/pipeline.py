@@ -67,14 +67,15 @@ class Plan:
 
 @dataclass
 class Loaded:
-    """One delivery read and parsed; `reasons` grows as validation adds to it."""
+    """One delivery as read (raw text values); `typed` and `reasons` are filled in when its
+    instrument's files are parsed and validated together."""
 
     delivery: Delivery
     sha256: str
     raw: pd.DataFrame
-    typed: pd.DataFrame
-    reasons: pd.Series
     unknown_columns: list[str]
+    typed: pd.DataFrame | None = None
+    reasons: pd.Series | None = None
 
 
 class KeyMismatch(Exception):
@@ -129,8 +130,7 @@ def _from_manifest(relpath: str, prev: dict[str, Any]) -> FileResult:
 
 # --------------------------------------------------------------------------------- load
 def load_delivery(d: Delivery, sha: str, study: Study) -> Loaded | FileResult:
-    """Read and parse one file; a file-level problem rejects it with its reason."""
-    from dwt.ingest.parse import parse_table
+    """Read one file (the IO step); a file that cannot be read is rejected with its reason."""
     from dwt.ingest.read import FileRejected, read_raw
 
     instrument = load_instrument(d.instrument)
@@ -141,31 +141,29 @@ def load_delivery(d: Delivery, sha: str, study: Study) -> Loaded | FileResult:
             d.relpath, "rejected", exc.reason, sha256=sha, instrument=d.instrument,
             region=d.region, wave=d.wave,
         )  # fmt: skip
-    typed, reasons = parse_table(raw.frame, instrument, study)
-    typed = typed.copy()
-    typed["_region"] = d.region
-    typed["_wave"] = d.wave
-    typed["_file"] = d.relpath
-    typed["_row"] = typed.index.astype("int64")
-    return Loaded(d, sha, raw.frame, typed, reasons.apply(list), list(raw.unknown_columns))
+    return Loaded(d, sha, raw.frame, list(raw.unknown_columns))
 
 
 # ----------------------------------------------------------------------------- validate
 def validate_instrument(
     loaded: list[Loaded], instrument: Instrument, validator: Validator
 ) -> tuple[list[Loaded | FileResult], dict[str, Any]]:
-    """One GX run over every loaded file of one instrument; add row reasons in place.
+    """Parse and validate every loaded file of one instrument together.
 
-    GX's file-level suite (required columns, at least one row) can still reject a file.
+    One GX run judges the files (required columns, at least one row), one parse and one GX
+    run cover all their rows, then key rules apply per file. Batching matters: GX and
+    pandas cost a fixed overhead per call, and a study has ~100 small files.
     """
     import pandas as pd
 
     from dwt.ingest.keys import key_reasons
+    from dwt.ingest.parse import parse_table
 
     out: list[Loaded | FileResult] = []
     kept: list[Loaded] = []
-    for item in loaded:
-        file_reasons = validator.validate_file(item.raw, instrument)
+    for item, file_reasons in zip(
+        loaded, validator.validate_files([i.raw for i in loaded], instrument), strict=True
+    ):
         if file_reasons:
             d = item.delivery
             out.append(
@@ -183,21 +181,29 @@ def validate_instrument(
             kept.append(item)
     if not kept:
         return out, {}
-    frame = pd.concat([k.typed for k in kept], ignore_index=True)
-    parse_reasons = pd.Series(
-        [r for k in kept for r in k.reasons.to_list()], index=frame.index, dtype=object
-    )
+    raw = pd.concat([k.raw for k in kept], ignore_index=True)
+    typed, parse_reasons = parse_table(raw, instrument, validator.study)
+    parse_reasons = parse_reasons.apply(list)
+    typed = typed.copy()
+    typed["_region"] = [k.delivery.region for k in kept for _ in range(len(k.raw))]
+    typed["_wave"] = [k.delivery.wave for k in kept for _ in range(len(k.raw))]
+    typed["_file"] = [k.delivery.relpath for k in kept for _ in range(len(k.raw))]
+    typed["_row"] = [int(i) for k in kept for i in k.raw.index]
     # A column that already failed parsing gets no second reason from GX for that row.
-    validation = validator.validate_rows(frame, instrument, parse_reasons=parse_reasons)
-    compare = [c for c in instrument.column_names if c in frame.columns]
-    keys = key_reasons(frame, _key_columns(instrument), compare)
+    validation = validator.validate_rows(typed, instrument, parse_reasons=parse_reasons)
+    compare = [c for c in instrument.column_names if c in typed.columns]
+    keys = key_reasons(typed, _key_columns(instrument), compare)
+    merged = [
+        _merge(a, b, c)
+        for a, b, c in zip(
+            parse_reasons.to_list(), validation.reasons.to_list(), keys.to_list(), strict=True
+        )
+    ]
     offset = 0
     for item in kept:
-        n = len(item.typed)
-        gx = validation.reasons.iloc[offset : offset + n].to_list()
-        dup = keys.iloc[offset : offset + n].to_list()
-        merged = [_merge(a, b, c) for a, b, c in zip(item.reasons.to_list(), gx, dup, strict=True)]
-        item.reasons = pd.Series(merged, index=item.typed.index, dtype=object)
+        n = len(item.raw)
+        item.typed = typed.iloc[offset : offset + n]
+        item.reasons = pd.Series(merged[offset : offset + n], index=item.typed.index, dtype=object)
         offset += n
         out.append(item)
     return out, validation.summary
@@ -226,6 +232,7 @@ def stage_loaded(tx: Transaction, item: Loaded) -> None:
     import pyarrow as pa
 
     d = item.delivery
+    assert item.typed is not None and item.reasons is not None, "stage after validation"
     frame = item.typed.reset_index(drop=True).copy()
     frame["_reasons"] = item.reasons.to_list()
     frame["_raw"] = [

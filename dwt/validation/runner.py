@@ -19,7 +19,7 @@ import pandas as pd
 from dwt.schema import Instrument, Study, load_study
 from dwt.validation import gxcontext
 from dwt.validation.prepare import prepare
-from dwt.validation.suites import build_file_suite, build_suite
+from dwt.validation.suites import build_file_suite, build_suite, files_table
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -33,7 +33,6 @@ ROW_RESULT_FORMAT: dict[str, Any] = {
     "include_unexpected_rows": False,
     "return_unexpected_index_query": False,
 }
-FILE_RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC"}
 
 
 class ValidationRunError(RuntimeError):
@@ -97,12 +96,18 @@ class Validator:
 
     def validate_file(self, frame: pd.DataFrame, instrument: Instrument) -> list[str]:
         """Reasons to reject a whole file: missing required columns, no data rows."""
-        # Table-level checks only need the header and the row count: GX gets no values.
-        stand_in = pd.DataFrame(False, index=pd.RangeIndex(len(frame)), columns=frame.columns)
+        return self.validate_files([frame], instrument)[0]
+
+    def validate_files(self, frames: list[pd.DataFrame], instrument: Instrument) -> list[list[str]]:
+        """File-level reasons for every file of one instrument, in one GX run."""
+        if not frames:
+            return []
+        table = files_table(frames, instrument)
         suite = self.file_suite(instrument)
-        result = self._validate(f"{instrument.name}.file", stand_in, suite, FILE_RESULT_FORMAT)
+        result = self._validate(f"{instrument.name}.files", table, suite, ROW_RESULT_FORMAT)
         _raise_on_errors(result.results)
-        return [r.expectation_config.meta["reason"] for r in result.results if not r.success]
+        reasons = _reasons_per_row(result.results, table.index, None)
+        return [list(r) for r in reasons.to_list()]
 
     def _validate(
         self, asset_name: str, frame: pd.DataFrame, suite: Any, result_format: dict[str, Any]
