@@ -1,4 +1,4 @@
-"""The ingest without Prefect: plan -> load -> validate -> commit_run, as `flows/ingest.py` runs it.
+"""The ingest without Prefect (`pipeline.run_ingest`: the steps `flows/ingest.py` runs).
 
 Run as a script (a subprocess of a test or of `make bench`):
 
@@ -25,43 +25,12 @@ def run_ingest(
     wave: int | None = None,
     key_file: str | None = None,
 ) -> dict[str, Any]:
-    """One ingest of `data_dir/raw` through the pipeline functions; the run summary."""
+    """One ingest of `data_dir/raw` through `dwt.ingest.pipeline.run_ingest`; the summary."""
     from dwt.config import settings_from_args
     from dwt.ingest import pipeline
-    from dwt.lake import Lake
     from dwt.pseudonym import load_key
-    from dwt.schema import load_instrument, load_study
 
-    settings = settings_from_args(data_dir)
-    study = load_study()
-    key = load_key(key_file)
-    lake = Lake(settings)
-    run_id = pipeline.new_run_id()
-    with lake.locked():
-        pipeline.check_key(lake, key)
-        plan = pipeline.plan_run(lake, study, settings.raw_dir, region, wave)
-        all_missing = pipeline.plan_missing(settings.raw_dir)
-        read = [pipeline.load_delivery(d, plan.shas[d.relpath], study) for d in plan.to_load]
-        loaded = [r for r in read if isinstance(r, pipeline.Loaded)]
-        validated: list[Any] = []
-        gx: dict[str, Any] = {}
-        if loaded:
-            from dwt.validation.runner import Validator
-
-            validator = Validator()
-            for name in study.instruments:
-                group = [item for item in loaded if item.delivery.instrument == name]
-                if group:
-                    items, summary = pipeline.validate_instrument(
-                        group, load_instrument(name), validator
-                    )
-                    validated.extend(items)
-                    gx[name] = summary
-        rejected_on_read = [r for r in read if isinstance(r, pipeline.FileResult)]
-        result = pipeline.commit_run(
-            lake, study, plan, [*rejected_on_read, *validated], key, run_id, all_missing, gx
-        )
-    pipeline.write_run_log(settings.runs_dir, result)
+    result = pipeline.run_ingest(settings_from_args(data_dir), load_key(key_file), region, wave)
     return {**result.summary, "changed": result.changed, "exit_code": result.exit_code}
 
 

@@ -343,9 +343,9 @@ def manifest_entry(r: FileResult, run_id: str) -> dict[str, Any]:
     return entry
 
 
-def write_snapshot(
-    tx: Transaction, manifest_files: dict[str, Any], key: bytes, run_id: str
-) -> None:
+def write_snapshot(tx: Transaction, manifest_files: dict[str, Any], key: bytes) -> None:
+    """What the research zone was built from. No run id or time: the curated zone is a pure
+    function of raw + code + key, byte for byte, whichever run built it."""
     accepted = {p: e for p, e in manifest_files.items() if e["status"] != "rejected"}
     waves: dict[str, list[int]] = {}
     for e in accepted.values():
@@ -354,7 +354,6 @@ def write_snapshot(
     snap = {
         "snapshot": snapshot_id(manifest_files),
         "key_fingerprint": key_fingerprint(key),
-        "built_by_run": run_id,
         "waves": {r: sorted(set(w)) for r, w in sorted(waves.items())},
     }
     tx.write_bytes("curated", SNAPSHOT, dumps_json(snap))
@@ -464,7 +463,7 @@ def commit_run(
             for instrument, summ in gx_summaries.items():
                 tx.write_bytes("restricted", f"gx/{instrument}.json", dumps_json(summ))
         _write_quality(tx, study, files, region_quality, all_missing)
-        write_snapshot(tx, files, key, run_id)
+        write_snapshot(tx, files, key)
         tx.commit()
     except BaseException:
         tx.abort()

@@ -88,24 +88,22 @@ def lake_digest(data_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def without_run_ids(data_dir: Path) -> dict[str, Any]:
-    """The two files that name the run that built the lake, with the run id taken out.
+    """The file that names the run that ingested each file, with the run id taken out.
 
-    `_snapshot.json` (built_by_run) and the manifest (run_id per file) say *which* run wrote
-    the lake; two runs over the same files differ there and nowhere else.
+    The restricted manifest (run_id per file) says *which* run ingested a file; two runs over
+    the same files differ there and nowhere else (the curated zone holds no run id).
     """
-    snapshot = json.loads((data_dir / "curated" / "_snapshot.json").read_text())
-    snapshot.pop("built_by_run", None)
     manifest = json.loads((data_dir / "restricted" / "manifest.json").read_text())
     for entry in manifest["files"].values():
         entry.pop("run_id", None)
-    return {"snapshot": snapshot, "manifest": manifest}
+    return {"manifest": manifest}
 
 
-RUN_ID_FILES = {"curated": "_snapshot.json", "restricted": "manifest.json"}
+RUN_ID_FILES = {"restricted": "manifest.json"}
 
 
 def digest_but_run_ids(data_dir: Path) -> dict[str, Any]:
-    """Every byte of both zones, except the run id inside the two files that name it."""
+    """Every byte of both zones, except the run id inside the manifest."""
     digest: dict[str, Any] = lake_digest(data_dir)
     for zone, name in RUN_ID_FILES.items():
         digest[zone].pop(name, None)

@@ -10,9 +10,9 @@ earlier waves, with DWT_CRASH_AT naming the point where the process kills itself
   where an uninterrupted run ends.
 
 "Equal to an uninterrupted run" is byte-for-byte for every file of both zones except the
-run id: `_snapshot.json` (built_by_run) and the restricted manifest (run_id per file) name the
-run that built the lake, and two runs are two runs. Those two files are compared with the
-run id taken out. A roll-forward keeps the killed run's id; its runs/<id>.json is never written
+run id in the restricted manifest (run_id per file), which names the run that ingested each
+file: two runs are two runs. The manifest is compared with the run id taken out; the curated
+zone holds no run id and is compared byte for byte. A roll-forward keeps the killed run's id; its runs/<id>.json is never written
 (the run log is written after the commit), which the manifest tolerates.
 """
 
