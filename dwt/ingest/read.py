@@ -200,18 +200,60 @@ def _float_text(value: float) -> str | None:
 
 
 def _sav_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
-    import pyreadstat
-
-    try:
-        frame, meta = pyreadstat.read_sav(io.BytesIO(data), dates_as_pandas_datetime=True)
-    except Exception as exc:  # ReadstatError, PyreadstatError, OSError on truncated files
-        raise FileRejected("unreadable file: not a valid SPSS file") from exc
-    labels: dict[str, dict[Any, str]] = meta.variable_value_labels or {}
+    frame, labels = _read_sav_isolated(data)
     columns = [
         _sav_column_text(frame[name], labels.get(name, {})).to_numpy(dtype=object)
         for name in frame.columns
     ]
     return list(frame.columns), columns
+
+
+_SAV_UNREADABLE = "unreadable file: not a valid SPSS file"
+
+
+def _read_sav(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+    import pyreadstat
+
+    try:
+        frame, meta = pyreadstat.read_sav(io.BytesIO(data), dates_as_pandas_datetime=True)
+    except Exception as exc:  # ReadstatError, PyreadstatError, OSError on truncated files
+        raise FileRejected(_SAV_UNREADABLE) from exc
+    return frame, dict(meta.variable_value_labels or {})
+
+
+def _sav_child(conn: Any, data: bytes) -> None:
+    try:
+        conn.send(("ok", _read_sav(data)))
+    except FileRejected as exc:
+        conn.send(("rejected", exc.reason))
+    except BaseException:  # anything else: the parent reports the file as unreadable
+        conn.send(("rejected", _SAV_UNREADABLE))
+    finally:
+        conn.close()
+
+
+def _read_sav_isolated(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+    """Read a .sav in a forked child: ReadStat's C code can crash the whole process on some
+    corrupted files (seen in hostile-input testing), and a crash must reject one file, not
+    end the ingest. A fork of the already-importing parent costs milliseconds."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_sav_child, args=(child, data), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        status, payload = parent.recv()
+    except EOFError:  # the child died without answering (e.g. a segfault in ReadStat)
+        status, payload = "rejected", _SAV_UNREADABLE
+    finally:
+        parent.close()
+        proc.join()
+    if status != "ok":
+        raise FileRejected(str(payload))
+    frame, labels = payload
+    return frame, labels
 
 
 def _sav_column_text(values: pd.Series, value_labels: dict[Any, str]) -> pd.Series:

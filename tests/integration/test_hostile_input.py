@@ -6,10 +6,10 @@ and formula-like cells; example tests add a 1 MB cell and folder names with spac
 quotes and newlines under raw/, run through the whole ingest (tests/ingest_driver.py), which
 must finish and leave a readable lake with no half-written state.
 
-Known gap (not tested here, see bench/NOTES.md): a .sav file with corrupted *contents* (bytes
-flipped inside, not just cut short) can make pyreadstat's C reader segfault, which kills the
-ingest process. The lake stays whole (a crash is a crash: test_crash_safety), but the run
-does not finish. Truncated .sav files are rejected cleanly and are tested below.
+A .sav file with corrupted *contents* (bytes flipped inside, not just cut short) can make
+pyreadstat's C reader segfault. The reader therefore parses .sav in a forked child
+(`dwt.ingest.read._read_sav_isolated`): a crash there rejects that one file. Tested below with
+flipped bytes and with a child that dies on purpose.
 """
 
 from __future__ import annotations
@@ -116,6 +116,39 @@ def test_a_valid_file_cut_at_any_point_is_accepted_or_rejected(
 ) -> None:
     data = samples[ext][name]
     outcome(data[: int(len(data) * cut)], ext, load_instrument(name))
+
+
+@FAST
+@given(
+    ext=st.sampled_from(["xlsx", "sav"]),
+    name=INSTRUMENTS,
+    flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8),
+)
+def test_a_valid_binary_file_with_bytes_flipped_inside_is_accepted_or_rejected(
+    samples: dict[str, dict[str, bytes]], ext: str, name: str, flips: list[tuple[float, int]]
+) -> None:
+    data = bytearray(samples[ext][name])
+    for where, value in flips:
+        data[min(int(len(data) * where), len(data) - 1)] = value
+    outcome(bytes(data), ext, load_instrument(name))
+
+
+def test_a_sav_reader_that_dies_rejects_only_that_file(
+    samples: dict[str, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    from dwt.ingest import read
+
+    def crash(data: bytes) -> None:  # what a segfault in ReadStat looks like to the parent
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    monkeypatch.setattr(read, "_read_sav", crash)
+    path = tmp_path / "placements.sav"
+    path.write_bytes(samples["sav"]["placements"])
+    with pytest.raises(FileRejected, match="unreadable file: not a valid SPSS file"):
+        read_raw(path, load_instrument("placements"))
 
 
 def csv_text(samples: dict[str, dict[str, bytes]], name: str) -> str:
