@@ -1,0 +1,84 @@
+"""Pseudonyms exactly as the contract defines them, and the key's rules."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+
+from dwt.config import ConfigError
+from dwt.pseudonym import (
+    employer_id,
+    ensure_demo_key,
+    key_fingerprint,
+    load_key,
+    participant_id,
+    pseudonymise,
+)
+
+KEY = b"study-secret"
+
+
+def test_participant_id_is_the_first_16_hex_of_hmac_sha256_of_bsn_prefix() -> None:
+    expected = hmac.new(KEY, b"bsn:012345672", hashlib.sha256).hexdigest()[:16]
+    assert participant_id(KEY, "012345672") == expected
+    assert len(expected) == 16
+
+
+def test_employer_id_uses_the_kvk_prefix() -> None:
+    expected = hmac.new(KEY, b"kvk:01234567", hashlib.sha256).hexdigest()[:16]
+    assert employer_id(KEY, "01234567") == expected
+    assert employer_id(KEY, "01234567") != participant_id(KEY, "01234567")
+
+
+def test_pseudonymise_keeps_missing_values_missing() -> None:
+    import pandas as pd
+
+    out = pseudonymise(KEY, "bsn", pd.Series(["012345672", None, pd.NA, "012345672"]))
+    assert out[0] == out[3] == participant_id(KEY, "012345672")
+    assert out[1] is None and out[2] is None
+
+
+def test_the_key_file_is_read_without_its_trailing_newline(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(KEY + b"\n")
+    assert load_key(str(path)) == KEY
+
+
+def test_the_environment_key_is_used_when_no_file_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "from-env")
+    assert load_key(None) == b"from-env"
+
+
+def test_no_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DWT_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ConfigError, match="no pseudonym key"):
+        load_key(None)
+
+
+@pytest.mark.parametrize("make", ["missing", "directory", "empty"])
+def test_an_unusable_key_file_is_a_configuration_error(tmp_path: Path, make: str) -> None:
+    path = tmp_path / "key"
+    if make == "directory":
+        path.mkdir()
+    elif make == "empty":
+        path.write_bytes(b"\n")
+    with pytest.raises(ConfigError):
+        load_key(str(path))
+
+
+def test_the_fingerprint_tells_keys_apart_without_revealing_them() -> None:
+    assert key_fingerprint(KEY) == key_fingerprint(KEY)
+    assert key_fingerprint(KEY) != key_fingerprint(b"other")
+    assert KEY.hex() not in key_fingerprint(KEY)
+
+
+def test_the_demo_key_is_created_once_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "restricted" / "demo.key"
+    first = ensure_demo_key(path)
+    assert ensure_demo_key(path) == first
+    assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
