@@ -12,8 +12,9 @@ earlier waves, with DWT_CRASH_AT naming the point where the process kills itself
 "Equal to an uninterrupted run" is byte-for-byte for every file of both zones except the
 run id in the restricted manifest (run_id per file), which names the run that ingested each
 file: two runs are two runs. The manifest is compared with the run id taken out; the curated
-zone holds no run id and is compared byte for byte. A roll-forward keeps the killed run's id; its runs/<id>.json is never written
-(the run log is written after the commit), which the manifest tolerates.
+zone holds no run id and is compared byte for byte. A roll-forward keeps the killed run's id;
+its runs/<id>.json is never written (the run log is written after the commit), which the
+manifest tolerates.
 """
 
 from __future__ import annotations
