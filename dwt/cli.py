@@ -115,15 +115,18 @@ def _resolve(handler: str) -> Handler:
     return fn
 
 
-# No phoning home from a study machine (and no network beyond the study's own services).
-QUIET_ENV = {
+# Defaults for the libraries, unless the user set them: no phoning home from a study machine,
+# and time enough for the ephemeral Prefect server to start on a busy 2-core machine (Prefect's
+# own 20 s default was seen to time out there).
+DEFAULT_ENV = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for name, value in QUIET_ENV.items():
+    for name, value in DEFAULT_ENV.items():
         os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
