@@ -66,7 +66,7 @@ def _to_array(values: pd.Series, typ: pa.DataType) -> pa.Array:
 
     if pa.types.is_date32(typ):
         dates = pd.to_datetime(values, errors="coerce")
-        return pa.array([d.date() if pd.notna(d) else None for d in dates], type=typ)
+        return pa.Array.from_pandas(pd.Series(dates).dt.normalize()).cast(typ)
     if pa.types.is_list(typ):
         return pa.array([list(v) if _present_list(v) else None for v in values], type=typ)
     obj = values.astype(object).where(values.notna(), None)
@@ -230,17 +230,15 @@ def _placements(
     employers = _employers(state)
     out[f"employers/region={region}/part-0.parquet"] = to_arrow(employers, "employers")
 
-    directory = (
-        good.sort_values(["_wave", "_row"])
-        .groupby("employer_id", sort=True)
-        .agg(
-            employer_kvk=("employer_kvk", "last"),
-            employer_name=(
-                "employer_name",
-                lambda s: s.dropna().iloc[-1] if s.notna().any() else None,
-            ),
-        )
-        .reset_index()
+    # latest KvK spelling and latest non-empty name per employer, without a Python aggregate
+    ordered = good.sort_values(["_wave", "_row"], kind="stable")
+    directory = ordered.drop_duplicates("employer_id", keep="last")[["employer_id", "employer_kvk"]]
+    names = ordered.dropna(subset=["employer_name"]).drop_duplicates("employer_id", keep="last")
+    directory = directory.merge(
+        names[["employer_id", "employer_name"]], on="employer_id", how="left"
+    ).sort_values("employer_id")
+    directory["employer_name"] = (
+        directory["employer_name"].astype(object).where(directory["employer_name"].notna(), None)
     )
     restricted[f"directory/region={region}/part-0.parquet"] = pa.table(
         {

@@ -74,7 +74,10 @@ def longitudinal_flags(history: pd.DataFrame) -> pd.DataFrame:
 def _changes(
     history: pd.DataFrame, region: str, wave: str, person: str, attribute: str
 ) -> pd.DataFrame:
-    rows = history[[region, wave, person, attribute]].dropna()
+    rows = history[[region, wave, person, attribute]].dropna().copy()
+    # integer codes: equal values share a code, and min/max run in cython instead of falling
+    # back to Python for string columns
+    rows[attribute] = pd.factorize(rows[attribute])[0]
     # min and max per wave: equal when the wave agrees with itself, and comparable with the
     # previous wave's without any per-person Python loop
     per_wave = (
