@@ -7,6 +7,7 @@ pseudonyms; names, KvK numbers and notes go to restricted tables alone.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -69,8 +70,11 @@ def _to_array(values: pd.Series, typ: pa.DataType) -> pa.Array:
         return pa.Array.from_pandas(pd.Series(dates).dt.normalize()).cast(typ)
     if pa.types.is_list(typ):
         return pa.array([list(v) if _present_list(v) else None for v in values], type=typ)
-    obj = values.astype(object).where(values.notna(), None)
-    return pa.array(obj.to_list(), type=typ, from_pandas=True)
+    try:
+        return pa.Array.from_pandas(values).cast(typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        obj = values.astype(object).where(values.notna(), None)
+        return pa.array(obj.to_list(), type=typ, from_pandas=True)
 
 
 def _int(value: Any) -> int:
@@ -170,11 +174,31 @@ def _quarantine(bad: pd.DataFrame, region: str, instrument: str) -> dict[str, pa
                 "source_file": pa.array(part["_file"].astype(str).to_list(), pa.string()),
                 "source_row": pa.array(part["_row"].astype("int64").to_list(), pa.int64()),
                 "reasons": pa.array([list(r) for r in part["_reasons"]], pa.list_(pa.string())),
-                "raw": pa.array(part["_raw"].astype(str).to_list(), pa.string()),
+                "raw": pa.array(_raw_json(part), pa.string()),
             }
         )
         out[f"quarantine/region={region}/{instrument}-{_int(wave)}.parquet"] = table
     return out
+
+
+def _raw_json(part: pd.DataFrame) -> list[str]:
+    """Every raw value of each quarantined row as delivered (text), keyed by column."""
+    from dwt.ingest.pipeline import RAW_PREFIX
+
+    cols = [c for c in part.columns if c.startswith(RAW_PREFIX)]
+    names = [c[len(RAW_PREFIX) :] for c in cols]
+    return [
+        json.dumps(
+            {n: (None if _missing(v) else str(v)) for n, v in zip(names, row, strict=True)},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        for row in part[cols].itertuples(index=False, name=None)
+    ]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
 
 
 def _per_wave(good: pd.DataFrame, table: str, region: str, sort: list[str]) -> dict[str, pa.Table]:

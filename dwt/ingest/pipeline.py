@@ -13,7 +13,6 @@ validated rows are kept in the restricted zone (`staged/`) and re-used.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
 META = ("_region", "_wave", "_file", "_row")
 STAGED = "staged"
+RAW_PREFIX = "_raw__"
 
 
 @dataclass
@@ -235,10 +235,9 @@ def stage_loaded(tx: Transaction, item: Loaded) -> None:
     assert item.typed is not None and item.reasons is not None, "stage after validation"
     frame = item.typed.reset_index(drop=True).copy()
     frame["_reasons"] = item.reasons.to_list()
-    frame["_raw"] = [
-        json.dumps(rec, ensure_ascii=False, sort_keys=True)
-        for rec in item.raw.astype(object).where(item.raw.notna(), None).to_dict("records")
-    ]
+    # Raw text values ride along as columns; only quarantined rows are turned into JSON later.
+    for column in item.raw.columns:
+        frame[RAW_PREFIX + column] = item.raw[column].to_numpy(dtype=object)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     tx.write_parquet("restricted", staged_path(d.region, d.wave, d.instrument), table)
 
