@@ -23,6 +23,25 @@ COLUMN_TYPES = {
 ZONES = {"identifier", "restricted", "research"}
 
 
+def arrow_type(type_name: str) -> Any:
+    """The Arrow type a schema type is stored as in the curated Parquet (pyarrow imported
+    lazily: the CLI's start-up must not pay for it)."""
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "text": pa.string(),
+        "code": pa.string(),
+        "bsn": pa.string(),
+        "kvk": pa.string(),
+        "date": pa.date32(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "code_list": pa.list_(pa.string()),
+    }[type_name]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str

@@ -16,18 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dwt.schema import curated_tables
-
-ARROW_TYPES = {
-    "string": pa.string(),
-    "text": pa.string(),
-    "code": pa.string(),
-    "date": pa.date32(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "code_list": pa.list_(pa.string()),
-}
+from dwt.schema import arrow_type, curated_tables
 
 
 def d(text: str | None) -> dt.date | None:
@@ -37,7 +26,7 @@ def d(text: str | None) -> dt.date | None:
 
 def arrow_schema(table: str) -> pa.Schema:
     cols = curated_tables()[table].columns
-    return pa.schema([(c["name"], ARROW_TYPES[c["type"]]) for c in cols])
+    return pa.schema([(c["name"], arrow_type(c["type"])) for c in cols])
 
 
 def _arrow_table(table: str, rows: pd.DataFrame) -> pa.Table:

