@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dwt.schema import (
+    PARTITION_TYPES,
     Column,
     Instrument,
     Study,
@@ -26,15 +27,15 @@ from dwt.schema import (
 )
 
 # Partition columns live in folder names (hive style), not in any schema file; these are the
-# only labels the schemas cannot give. Types match dwt.analytics.views.PARTITION_TYPES.
+# only labels the schemas cannot give. Types are dwt.schema.PARTITION_TYPES.
 PARTITION_COLUMNS: dict[str, dict[str, Any]] = {
     "region": {
-        "type": "string",
+        "type": PARTITION_TYPES["region"],
         "label": {"nl": "Arbeidsmarktregio", "en": "Labour-market region"},
         "description": "Region code (folder name region=<code>); names in the study section.",
     },
     "wave": {
-        "type": "integer",
+        "type": PARTITION_TYPES["wave"],
         "label": {"nl": "Meting (jaar)", "en": "Wave (year)"},
         "description": "Wave year (folder name wave=<year>); reference date is <year>-12-31.",
     },
@@ -75,42 +76,13 @@ def list_variable_name(column: str, code: str) -> str:
 # Column documentation of curated tables
 
 
-def _known_docs() -> dict[str, dict[str, Any]]:
-    """First documented definition of every column name, across instruments and curated tables.
-
-    A curated column that repeats a name without documentation (employers.sector,
-    placement_history.placement_id) means the same thing as its first documented definition.
-    """
-    docs: dict[str, dict[str, Any]] = {}
-    for inst in instruments():
-        for col in inst.columns:
-            if col.in_research_zone:
-                entry = {"label": col.label, "description": col.description, "codes": col.codes}
-                docs.setdefault(col.name, entry)
-    for table in curated_tables().values():
-        for c in table.columns:
-            if c.get("label") or c.get("description"):
-                docs.setdefault(c["name"], c)
-    return docs
-
-
 def table_columns(table: str) -> list[dict[str, Any]]:
-    """Columns of a curated table as exported: partition columns first, documentation resolved."""
+    """Columns of a curated table as exported: partition columns first, then the schema's."""
     spec = curated_tables()[table]
-    docs = _known_docs()
     cols = [{"name": p, **PARTITION_COLUMNS[p]} for p in spec.partition]
-    for c in spec.columns:
-        known = docs.get(c["name"], {})
-        cols.append(
-            {
-                "name": c["name"],
-                "type": c["type"],
-                "label": c.get("label") or known.get("label") or {},
-                "description": c.get("description") or known.get("description") or "",
-                "codes": c.get("codes") or known.get("codes") or {},
-            }
-        )
-    return cols
+    return cols + [
+        {k: c[k] for k in ("name", "type", "label", "description", "codes")} for c in spec.columns
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

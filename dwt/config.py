@@ -1,7 +1,8 @@
 """One configuration object: defaults, overridden by environment, overridden by CLI flags.
 
-This module (with `dwt.lake` for the curated layout) is the only place that knows where the
-zones live. A report or export is handed `Settings.curated_dir` only, never the restricted zone.
+This module (with `dwt.lake` for the layout inside the zones) is the only place that knows where
+the zones live. A report or export is handed `Settings.research_zone()` only, never the
+restricted zone (whose handle, `dwt.restricted.RestrictedZone`, only the commands build).
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dwt.errors import ConfigError
 from dwt.schema import load_study
+from dwt.zones import ResearchZone
+
+__all__ = ["ENV_DATA_DIR", "ENV_K", "ENV_KEY", "ConfigError", "Settings", "settings_from_args"]
 
 ENV_DATA_DIR = "DWT_DATA_DIR"
 ENV_KEY = "DWT_PSEUDONYM_KEY"
 ENV_K = "DWT_DISCLOSURE_K"
-
-
-class ConfigError(Exception):
-    """A usage or configuration problem: the CLI prints it and exits 2."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Settings:
     def runs_dir(self) -> Path:
         """Run manifests (no identifiers): one JSON per ingest run."""
         return self.data_dir / "runs"
+
+    def research_zone(self) -> ResearchZone:
+        """The research zone's handle: all that reports, metrics and exports are handed."""
+        return ResearchZone(self.curated_dir)
 
     @property
     def demo_key_file(self) -> Path:

@@ -29,7 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dwt.config import ConfigError, Settings
+from dwt.config import Settings
+from dwt.errors import LakeBusy
+from dwt.files import atomic_target, write_atomic
+from dwt.zones import SNAPSHOT
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,7 +41,6 @@ ZONES = ("curated", "restricted")
 JOURNAL = ".commit"
 LOCK_FILE = ".dwt.lock"
 MANIFEST = "manifest.json"
-SNAPSHOT = "_snapshot.json"
 # Test hook (tests/integration/test_crash_safety.py): when this environment variable names a
 # crash point, the process kills itself with SIGKILL there, so a test can check that a crash
 # at that instant leaves the lake readable and whole. Inert when unset. Points:
@@ -48,10 +50,6 @@ SNAPSHOT = "_snapshot.json"
 #   swapped:<zone>       after <zone>.new was renamed to the live <zone>
 #   dropped-old          after the .old copies were removed, before the journal is deleted
 CRASH_ENV = "DWT_CRASH_AT"
-
-
-class LakeBusy(ConfigError):
-    """Another ingest holds the lock for longer than we were willing to wait."""
 
 
 def _crash_point(label: str) -> None:
@@ -67,17 +65,6 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write through a temp file and rename, so readers see old or new bytes, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def dumps_json(obj: Any) -> bytes:
@@ -211,31 +198,21 @@ class Transaction:
     def path(self, zone: str, relative: str | Path) -> Path:
         return self.staging[zone] / relative
 
+    # Writes replace a file's directory entry (a new inode), never the shared, hard-linked inode
+    # of the live zone.
     def write_bytes(self, zone: str, relative: str | Path, data: bytes) -> None:
-        target = self.path(zone, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()  # break the hard link: never write into the live inode
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        self.changed = True
+        write_atomic(self.path(zone, relative), data)
         self._wrote()
 
     def write_parquet(self, zone: str, relative: str | Path, table: pa.Table) -> None:
         import pyarrow.parquet as pq
 
-        target = self.path(zone, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        tmp = target.with_name(f".{target.name}.tmp")
-        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
-        os.replace(tmp, target)
-        self.changed = True
+        with atomic_target(self.path(zone, relative)) as tmp:
+            pq.write_table(table, tmp, compression="zstd", write_statistics=True)
         self._wrote()
 
     def _wrote(self) -> None:
+        self.changed = True
         self._writes += 1
         _crash_point(f"write:{self._writes}")
 
@@ -252,7 +229,7 @@ class Transaction:
         lake = self.lake
         for new in self.staging.values():
             _fsync_dir(new)
-        write_bytes_atomic(lake.data_dir / JOURNAL, b"commit\n")
+        write_atomic(lake.data_dir / JOURNAL, b"commit\n", durable=True)
         _fsync_dir(lake.data_dir)
         _crash_point("journal")
         lake.recover()  # the roll-forward path is the commit: one code path for both

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dwt.config import ENV_KEY, ConfigError
+from dwt.files import write_atomic
 
 PSEUDONYM_HEX = 16
 _FINGERPRINT_MESSAGE = b"dwt:key-fingerprint:v1"
@@ -101,9 +102,5 @@ def ensure_demo_key(path: Path) -> bytes:
         return read_key_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode("ascii")
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key + b"\n")
-    os.replace(tmp, path)
+    write_atomic(path, key + b"\n", durable=True, mode=0o600)
     return key

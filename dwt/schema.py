@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,25 @@ COLUMN_TYPES = {
 ZONES = {"identifier", "restricted", "research"}
 
 
+# The one mapping of schema types to storage types: Arrow (curated Parquet, exports) and DuckDB
+# (empty views). pyarrow is imported lazily: the CLI's start-up must not pay for it.
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "bsn": "VARCHAR",
+    "kvk": "VARCHAR",
+    "date": "DATE",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "code_list": "VARCHAR[]",
+}
+PARTITION_TYPES = {"region": "string", "wave": "integer"}
+
+
 def arrow_type(type_name: str) -> Any:
-    """The Arrow type a schema type is stored as in the curated Parquet (pyarrow imported
-    lazily: the CLI's start-up must not pay for it)."""
+    """The Arrow type a schema type is stored as in Parquet."""
     import pyarrow as pa
 
     return {
@@ -40,6 +56,11 @@ def arrow_type(type_name: str) -> Any:
         "boolean": pa.bool_(),
         "code_list": pa.list_(pa.string()),
     }[type_name]
+
+
+def duckdb_type(type_name: str) -> str:
+    """The DuckDB type of a schema type (views over an empty table)."""
+    return DUCKDB_TYPES[type_name]
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,9 @@ class Study:
     bands: dict[str, Any]
     factors: tuple[str, ...]
     cox_factors: tuple[str, ...]
+    reference_date_pattern: str = "{wave}-12-31"
+    fieldwork: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def waves(self) -> list[int]:
@@ -145,13 +169,33 @@ class Study:
                 return r.name
         raise KeyError(code)
 
-    @staticmethod
-    def reference_date(wave: int) -> date:
-        return date(wave, 12, 31)
+    def reference_date(self, wave: int) -> date:
+        """The reference date of wave Y (study.yaml `reference_date`, e.g. Y-12-31)."""
+        return _wave_date(self.reference_date_pattern, wave)
 
-    @staticmethod
-    def fieldwork_window(wave: int) -> tuple[date, date]:
-        return date(wave, 8, 1), date(wave + 1, 1, 31)
+    def fieldwork_window(self, wave: int) -> tuple[date, date]:
+        """First and last day of wave Y's fieldwork (study.yaml `fieldwork`)."""
+        return _wave_date(self.fieldwork["start"], wave), _wave_date(self.fieldwork["end"], wave)
+
+    @property
+    def trajectory_items(self) -> tuple[str, ...]:
+        """Employee-survey items whose mean per wave the figures follow."""
+        return tuple(self.figures["trajectory_items"])
+
+    @property
+    def employee_summary_items(self) -> tuple[str, ...]:
+        """Employee-survey items an employer summary aggregates (over >= k respondents)."""
+        return tuple(self.figures["employee_summary_items"])
+
+    @property
+    def employer_summary_items(self) -> tuple[str, ...]:
+        """Employer-survey items (besides the measures) an employer summary shows."""
+        return tuple(self.figures["employer_summary_items"])
+
+    @property
+    def high_risk_levels(self) -> tuple[str, ...]:
+        """Contact risk levels counted as "risk" in the monitoring figures."""
+        return tuple(self.figures["high_risk_levels"])
 
     @staticmethod
     def wave_window(wave: int) -> tuple[date, date]:
@@ -173,13 +217,52 @@ class Study:
         return date.fromisoformat(token)
 
 
+def _wave_date(pattern: str, wave: int) -> date:
+    return date.fromisoformat(pattern.format(wave=wave, next_wave=wave + 1))
+
+
 @dataclass(frozen=True)
 class CuratedTable:
+    """A table the code writes (research or restricted zone): grain, columns, where it lives."""
+
     name: str
     grain: str
     partition: tuple[str, ...]
     columns: tuple[dict[str, Any], ...]  # resolved: name, type, description, label, codes
     sources: tuple[str, ...] = ()  # instruments whose research columns the table takes (`from:`)
+    zone: str = "research"
+    folder: str = ""  # folder under the zone (the table's name unless the schema says otherwise)
+    file: str = "part-0.parquet"  # file name inside the last partition folder (a pattern)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.columns]
+
+    def path(self, **parts: Any) -> str:
+        """Path under the zone: `<folder>/<key>=<value>/.../<file>` for the partition keys."""
+        folders = [self.folder, *(f"{p}={parts[p]}" for p in self.partition)]
+        return "/".join([*folders, self.file.format(**parts)])
+
+    def partition_dir(self, **parts: Any) -> str:
+        """The folder of one partition (`<folder>/region=<r>`), for replacing what it holds."""
+        return "/".join([self.folder, *(f"{p}={parts[p]}" for p in self.partition if p in parts)])
+
+
+@dataclass(frozen=True)
+class StagedColumns:
+    """The bookkeeping columns of a staged row (schemas/curated.yaml `restricted.staged`)."""
+
+    region: str
+    wave: str
+    file: str
+    row: str
+    reasons: str
+    raw_prefix: str
+
+    @property
+    def meta(self) -> tuple[str, str, str, str]:
+        """Where a row came from: region, wave, file, row."""
+        return (self.region, self.wave, self.file, self.row)
 
 
 _HEADER_SEP = re.compile(r"[\s\-_]+")
@@ -254,6 +337,9 @@ def load_study(schema_dir: Path = SCHEMA_DIR) -> Study:
         bands=raw["bands"],
         factors=tuple(raw["factors"]),
         cox_factors=tuple(raw["cox_factors"]),
+        reference_date_pattern=raw["reference_date"],
+        fieldwork=dict(raw["fieldwork"]),
+        figures=dict(raw["figures"]),
     )
 
 
@@ -289,22 +375,75 @@ def _resolve_curated(spec: dict[str, Any], schema_dir: Path) -> list[dict[str, A
     return cols
 
 
+def _table(name: str, spec: dict[str, Any], zone: str, schema_dir: Path) -> CuratedTable:
+    return CuratedTable(
+        name=name,
+        grain=spec["grain"],
+        partition=tuple(spec.get("partition") or ()),
+        columns=tuple(_resolve_curated(spec, schema_dir)),
+        sources=tuple(c["from"] for c in spec["columns"] if "from" in c),
+        zone=zone,
+        folder=spec.get("folder", name),
+        file=spec.get("file", "part-0.parquet"),
+    )
+
+
 @functools.cache
 def curated_tables(schema_dir: Path = SCHEMA_DIR) -> dict[str, CuratedTable]:
-    """Research-zone tables, in the order the schema lists them."""
+    """Research-zone tables, in the order the schema lists them, documentation resolved.
+
+    A curated column that repeats a name without documentation (employers.sector,
+    placement_history.placement_id) means the same as the first documented definition of that
+    name (instruments first, then curated tables), and takes its label, description and codes.
+    """
     raw = _load_yaml("curated", schema_dir)
+    tables = {
+        name: _table(name, spec, "research", schema_dir) for name, spec in raw["research"].items()
+    }
+    docs: dict[str, dict[str, Any]] = {}
+    for inst in instruments(schema_dir):
+        for col in inst.research_columns:
+            entry = {"label": col.label, "description": col.description, "codes": col.codes}
+            docs.setdefault(col.name, entry)
+    for table in tables.values():
+        for c in table.columns:
+            if c.get("label") or c.get("description"):
+                docs.setdefault(c["name"], c)
+
+    def documented(c: dict[str, Any]) -> dict[str, Any]:
+        known = docs.get(c["name"], {})
+        return {
+            **c,
+            "label": c.get("label") or known.get("label") or {},
+            "description": c.get("description") or known.get("description") or "",
+            "codes": c.get("codes") or known.get("codes") or {},
+        }
+
     return {
-        name: CuratedTable(
-            name=name,
-            grain=spec["grain"],
-            partition=tuple(spec.get("partition") or ()),
-            columns=tuple(_resolve_curated(spec, schema_dir)),
-            sources=tuple(c["from"] for c in spec["columns"] if "from" in c),
-        )
-        for name, spec in raw["research"].items()
+        name: replace(table, columns=tuple(documented(c) for c in table.columns))
+        for name, table in tables.items()
     }
 
 
 @functools.cache
-def restricted_tables(schema_dir: Path = SCHEMA_DIR) -> dict[str, dict[str, Any]]:
-    return dict(_load_yaml("curated", schema_dir)["restricted"])
+def restricted_tables(schema_dir: Path = SCHEMA_DIR) -> dict[str, CuratedTable]:
+    """Restricted-zone tables (directory, notes, quarantine, flags, staged rows)."""
+    raw = _load_yaml("curated", schema_dir)
+    return {
+        name: _table(name, spec, "restricted", schema_dir)
+        for name, spec in raw["restricted"].items()
+    }
+
+
+@functools.cache
+def staged_columns(schema_dir: Path = SCHEMA_DIR) -> StagedColumns:
+    spec = _load_yaml("curated", schema_dir)["restricted"]["staged"]
+    roles = {c["role"]: c["name"] for c in spec["columns"]}
+    return StagedColumns(raw_prefix=spec["raw_prefix"], **roles)
+
+
+def measure_columns(schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """The employer-survey measure items (study.yaml `figures.measures`), in schema order."""
+    spec = load_study(schema_dir).figures["measures"]
+    instrument = load_instrument(spec["instrument"], schema_dir)
+    return [c.name for c in instrument.columns if c.name.startswith(spec["prefix"])]

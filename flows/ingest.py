@@ -1,53 +1,76 @@
 """Prefect flow `ingest`: raw deliveries -> validated, pseudonymised, curated Parquet.
 
-discover -> read (per file, retried on IO errors) -> validate (GX, once per instrument)
--> curate and commit (atomic) -> summarise (markdown artifact, no identifiers).
+`run_ingest` is the sequence, written once: discover -> read (per file, retried on IO errors)
+-> validate (GX, once per instrument) -> stage -> curate (per region) -> commit (atomic) ->
+run log. The flow runs it with every step a Prefect task; tests and `make bench` run the same
+function with plain steps.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
-from dwt.config import settings_from_args
-from dwt.ingest import pipeline
+from dwt.config import Settings, settings_from_args
+from dwt.ingest import steps
+from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_run_log
 from dwt.lake import Lake
 from dwt.pseudonym import load_key
 from dwt.schema import load_study
+from flows.steps import Step, as_task, plain
 
-# Rows carry identifiers between tasks: no task result is ever cached or persisted
-# (cache_policy=NO_CACHE, persist_result=False on every task below).
-
-
-@task(name="discover", cache_policy=NO_CACHE, persist_result=False)
-def discover_files(
-    lake: Lake, raw_dir: Path, region: str | None, wave: int | None
-) -> pipeline.Plan:
-    return pipeline.plan_run(lake, load_study(), raw_dir, region, wave)
-
-
-@task(name="read", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False)
-def read_file(delivery: Any, sha: str) -> pipeline.Loaded | pipeline.FileResult:
-    return pipeline.load_delivery(delivery, sha, load_study())
-
-
-@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
-def validate(loaded: list[pipeline.Loaded]) -> tuple[list[Any], dict[str, Any]]:
+if TYPE_CHECKING:
     from dwt.validation.runner import Validator
 
-    return pipeline.validate_all(loaded, Validator())
+
+def run_ingest(
+    settings: Settings,
+    key: bytes,
+    region: str | None = None,
+    wave: int | None = None,
+    step: Step = plain,
+    validator: Validator | None = None,
+) -> RunResult:
+    """The ingest of `settings.raw_dir` (optionally one region and/or wave) into the lake."""
+    study = load_study()
+    lake = Lake(settings)
+    run_id = new_run_id()
+    with lake.locked():
+        steps.check_key(lake, key)
+        plan = step(steps.plan_run, name="discover")(lake, study, settings.raw_dir, region, wave)
+        read = step(steps.load_delivery, name="read", retries=2, retry_delay_seconds=2)
+        loaded = [read(d, plan.shas[d.relpath], study) for d in plan.to_load]
+        readable = [item for item in loaded if isinstance(item, steps.Loaded)]
+        validated, gx = (
+            step(steps.validate_all, name="validate")(readable, validator or _validator())
+            if readable
+            else ([], {})
+        )
+        processed = [*(r for r in loaded if isinstance(r, steps.FileResult)), *validated]
+        work = steps.changes(lake, plan, processed)
+        if work is None:
+            result = steps.unchanged_result(plan, processed, run_id)
+        else:
+            tx = lake.begin()
+            try:
+                step(steps.stage, name="stage")(tx, lake, plan, work)
+                curate = step(steps.curate_region, name="curate", task_run_name="curate-{region}")
+                curated = {r: curate(tx, r, key) for r in work.affected}
+                commit = step(steps.commit, name="commit")
+                result = commit(tx, lake, study, plan, work, curated, key, run_id, gx)
+            except BaseException:
+                tx.abort()
+                raise
+    write_run_log(settings.runs_dir, result)
+    return result
 
 
-@task(name="curate-and-commit", cache_policy=NO_CACHE, persist_result=False)
-def curate_and_commit(
-    lake: Lake, plan: pipeline.Plan, processed: list[Any], key: bytes, run_id: str,
-    all_missing: list[str], gx: dict[str, Any],
-) -> pipeline.RunResult:  # fmt: skip
-    return pipeline.commit_run(lake, load_study(), plan, processed, key, run_id, all_missing, gx)
+def _validator() -> Validator:
+    from dwt.validation.runner import Validator
+
+    return Validator()
 
 
 @flow(name="ingest", log_prints=False)
@@ -59,34 +82,17 @@ def ingest(
 ) -> dict[str, Any]:
     """Ingest the raw deliveries under `<data_dir>/raw` (optionally one region and/or wave)."""
     logger = get_run_logger()
-    settings = settings_from_args(data_dir)
-    key = load_key(key_file)
-    lake = Lake(settings)
-    run_id = pipeline.new_run_id()
-    with lake.locked():
-        pipeline.check_key(lake, key)
-        plan = discover_files(lake, settings.raw_dir, region, wave)
-        all_missing = pipeline.plan_missing(settings.raw_dir)
-        read = [read_file(d, plan.shas[d.relpath]) for d in plan.to_load]
-        loaded = [r for r in read if isinstance(r, pipeline.Loaded)]
-        validated, gx = validate(loaded) if loaded else ([], {})
-        rejected_on_read = [r for r in read if isinstance(r, pipeline.FileResult)]
-        result = curate_and_commit(
-            lake, plan, [*rejected_on_read, *validated], key, run_id, all_missing, gx
-        )
-    pipeline.write_run_log(settings.runs_dir, result)
+    result = run_ingest(settings_from_args(data_dir), load_key(key_file), region, wave, as_task)
     create_markdown_artifact(
         key="ingest-summary",
-        markdown=pipeline.summary_markdown(result.summary),
+        markdown=summary_markdown(result.summary),
         description="Files ingested, rejected and missing (counts only)",
     )
-    n = {
-        s: sum(f["status"] == s for f in result.summary["files"])
-        for s in ("accepted", "unchanged", "rejected")
-    }
+    files = result.summary["files"]
+    n = {s: sum(f["status"] == s for f in files) for s in ("accepted", "unchanged", "rejected")}
     logger.info(
         "ingest %s: %d accepted, %d unchanged, %d rejected, %d not delivered; lake %s",
-        run_id, n["accepted"], n["unchanged"], n["rejected"], len(result.summary["missing"]),
-        "updated" if result.changed else "unchanged",
+        result.summary["run_id"], n["accepted"], n["unchanged"], n["rejected"],
+        len(result.summary["missing"]), "updated" if result.changed else "unchanged",
     )  # fmt: skip
-    return {**result.summary, "changed": result.changed, "exit_code": result.exit_code}
+    return result.public()

@@ -1,4 +1,4 @@
-"""The ingest without Prefect (`pipeline.run_ingest`: the steps `flows/ingest.py` runs).
+"""The ingest without Prefect: `flows.ingest.run_ingest`, the flow's own sequence, plain steps.
 
 Run as a script (a subprocess of a test or of `make bench`):
 
@@ -25,13 +25,12 @@ def run_ingest(
     wave: int | None = None,
     key_file: str | None = None,
 ) -> dict[str, Any]:
-    """One ingest of `data_dir/raw` through `dwt.ingest.pipeline.run_ingest`; the summary."""
+    """One ingest of `data_dir/raw` through `flows.ingest.run_ingest`; the summary."""
     from dwt.config import settings_from_args
-    from dwt.ingest import pipeline
     from dwt.pseudonym import load_key
+    from flows.ingest import run_ingest as run
 
-    result = pipeline.run_ingest(settings_from_args(data_dir), load_key(key_file), region, wave)
-    return {**result.summary, "changed": result.changed, "exit_code": result.exit_code}
+    return run(settings_from_args(data_dir), load_key(key_file), region, wave).public()
 
 
 def main(argv: list[str] | None = None) -> int:

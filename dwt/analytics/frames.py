@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dwt.analytics.views import connect
 from dwt.schema import curated_tables, load_study
+from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,9 +68,9 @@ def _table(con: duckdb.DuckDBPyConnection, table: str, as_of: int | None) -> pd.
     return con.execute(f"SELECT * FROM {table} {_wave_filter(as_of)} ORDER BY {order}").df()
 
 
-def read_frames(curated_dir: Path, as_of: int | None = None) -> LakeFrames:
-    """All inputs of `dwt metrics` from the curated lake under `curated_dir`."""
-    con = connect(curated_dir)
+def read_frames(zone: ResearchZone, as_of: int | None = None) -> LakeFrames:
+    """All inputs of `dwt metrics` from the research zone (waves <= as_of)."""
+    con = connect(zone)
     try:
         waves = reference_waves(con, as_of)
         placements = placements_as_of(con, as_of)

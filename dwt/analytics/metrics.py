@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence, Sized
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dwt.analytics import survival
+from dwt.errors import NoCuratedData
 from dwt.schema import curated_tables, load_instrument, load_study
+from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,15 +24,9 @@ if TYPE_CHECKING:
     from dwt.analytics.frames import LakeFrames
 
 ALL = "all"
-TRAJECTORY_ITEMS = ("work_ability", "job_satisfaction", "health")
-HIGH_RISK = ("oranje", "rood")
 FACTOR_HORIZONS = (12, 24)
 DIGITS = 6
 SURVEY_UNITS = {"employee_survey": "participant_id", "employer_survey": "employer_id"}
-
-
-class NoCuratedData(Exception):
-    """The lake holds no placements (for the requested region / as-of wave)."""
 
 
 # ---------------------------------------------------------------- placements and durations
@@ -164,7 +159,7 @@ def mean_ci(values: Iterable[float]) -> dict[str, Any]:
 def trajectory_block(survey: pd.DataFrame, waves: Sequence[int]) -> dict[str, Any]:
     return {
         item: {str(w): mean_ci(survey.loc[survey["wave"] == w, item]) for w in waves}
-        for item in TRAJECTORY_ITEMS
+        for item in load_study().trajectory_items
     }
 
 
@@ -258,7 +253,7 @@ def monitoring_block(contacts: pd.DataFrame, waves: Sequence[int]) -> dict[str, 
         part = contacts[contacts["wave"] == w]
         counts = {t: int((part["contact_type"] == t).sum()) for t in types}
         by_type[str(w)] = {**counts, "total": len(part)}
-        high = int(part["risk_level"].isin(HIGH_RISK).sum())
+        high = int(part["risk_level"].isin(load_study().high_risk_levels).sum())
         risk[str(w)] = {
             "n": len(part),
             "high": high,
@@ -390,14 +385,14 @@ def metrics_from_frames(frames: LakeFrames, region: str | None = None) -> dict[s
 
 
 def compute_metrics(
-    curated_dir: Path, region: str | None = None, as_of: int | None = None
+    zone: ResearchZone, region: str | None = None, as_of: int | None = None
 ) -> dict[str, Any]:
     """Read the lake (waves <= as_of) and compute every figure; raises NoCuratedData if empty."""
     from dwt.analytics.frames import read_frames
 
-    frames = read_frames(Path(curated_dir), as_of)
+    frames = read_frames(zone, as_of)
     if not frames.reference_waves:
-        raise NoCuratedData(f"no curated data under {curated_dir}")
+        raise NoCuratedData(f"no curated data under {zone.root}")
     return metrics_from_frames(frames, region)
 
 

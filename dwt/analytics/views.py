@@ -12,24 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dwt.schema import curated_tables
+from dwt.schema import PARTITION_TYPES, curated_tables, duckdb_type
+from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
     import duckdb
-
-DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "text": "VARCHAR",
-    "code": "VARCHAR",
-    "bsn": "VARCHAR",
-    "kvk": "VARCHAR",
-    "date": "DATE",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "code_list": "VARCHAR[]",
-}
-PARTITION_TYPES = {"region": "VARCHAR", "wave": "BIGINT"}
 
 
 def _sql_str(value: str) -> str:
@@ -38,8 +25,8 @@ def _sql_str(value: str) -> str:
 
 def _empty_select(table: str) -> str:
     spec = curated_tables()[table]
-    cols = [f"CAST(NULL AS {PARTITION_TYPES[p]}) AS {p}" for p in spec.partition]
-    cols += [f"CAST(NULL AS {DUCKDB_TYPES[c['type']]}) AS {c['name']}" for c in spec.columns]
+    cols = [f"CAST(NULL AS {duckdb_type(PARTITION_TYPES[p])}) AS {p}" for p in spec.partition]
+    cols += [f"CAST(NULL AS {duckdb_type(c['type'])}) AS {c['name']}" for c in spec.columns]
     return f"SELECT {', '.join(cols)} WHERE false"
 
 
@@ -51,7 +38,7 @@ def view_sql(curated_dir: Path, table: str) -> str:
         return _empty_select(table)
     pattern = str(folder / "**" / "*.parquet") if spec.partition else str(folder / "*.parquet")
     hive = "true" if spec.partition else "false"
-    types = ", ".join(f"{_sql_str(p)}: {PARTITION_TYPES[p]}" for p in spec.partition)
+    types = ", ".join(f"{_sql_str(p)}: {duckdb_type(PARTITION_TYPES[p])}" for p in spec.partition)
     hive_types = f", hive_types = {{{types}}}" if spec.partition else ""
     return (
         f"SELECT * FROM read_parquet({_sql_str(pattern)}, hive_partitioning = {hive}"
@@ -67,10 +54,11 @@ def register_views(con: duckdb.DuckDBPyConnection, curated_dir: Path) -> list[st
     return names
 
 
-def connect(curated_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the curated views registered."""
+def connect(zone: ResearchZone | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the research zone's views registered (notebooks
+    may pass the curated folder's path)."""
     import duckdb
 
     con = duckdb.connect(":memory:")
-    register_views(con, Path(curated_dir))
+    register_views(con, zone.root if isinstance(zone, ResearchZone) else Path(zone))
     return con

@@ -1,9 +1,9 @@
 """`dwt export employer`: the summary an arbeidsdeskundige hands to ONE employer (xlsx + pdf).
 
 What it reads, and why it is safe:
-- the restricted employer directory, filtered in DuckDB on that one KvK (or employer_id), so
-  no other employer's name is ever returned; never contact notes, never the quarantine;
-- the research zone through `views.connect(curated_dir)`, filtered on that employer_id;
+- one employer's directory entry, through the `EmployerLookup` the command hands it (it never
+  sees the restricted zone itself, so never another employer, a contact note or the quarantine);
+- the research zone through `views.connect(zone)`, filtered on that employer_id;
 - the region's measure shares from `compute_metrics` passed through `disclosure.apply_safe`.
 What it shows: the employer's placements (no participant ids), its own survey answers, and its
 employees' answers only as means over at least k respondents, else "te weinig respondenten".
@@ -12,31 +12,26 @@ File names carry the employer_id (pseudonym); the employer's name and KvK appear
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import re
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dwt.config import ConfigError, Settings, settings_from_args
+from dwt.errors import ConfigError, NoCuratedData, UnknownEmployer
 from dwt.export.safe_cells import neutralise_formula
+from dwt.files import write_atomic
 from dwt.reports import text as t
 from dwt.reports.model import Paragraph, Report, Section, Table
-from dwt.schema import load_instrument, load_study
+from dwt.schema import load_study, measure_columns
+from dwt.zones import EmployerEntry, EmployerLookup, ResearchZone
 
 if TYPE_CHECKING:
     import duckdb
 
 DEFAULT_FOLDER = Path("reports") / "werkgevers"
-EMPLOYEE_ITEMS = ("work_ability", "job_satisfaction", "health", "intention_to_stay", "sick_days")
-EMPLOYER_ITEMS = (
-    "employees_total", "employees_target_group", "satisfaction_performance",
-    "expected_durability", "support_intermediary",
-)  # fmt: skip
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip entries get a fixed time, so equal input -> equal bytes
 SHEETS = (
     "Samenvatting", "Plaatsingen", "Vragenlijst werkgever",
@@ -46,19 +41,10 @@ SHEETS = (
 # rather than "Vragenlijst werknemers (geaggregeerd)".
 
 
-class UnknownEmployer(ConfigError):
-    """The KvK number (or advisor code) matches no employer in the directory."""
+DirectoryEntry = EmployerEntry  # the entry a summary is about
 
 
-@dataclass(frozen=True)
-class DirectoryEntry:
-    employer_id: str
-    employer_kvk: str
-    employer_name: str
-    regions: tuple[str, ...]
-
-
-# ---------------------------------------------------------------- restricted directory
+# ---------------------------------------------------------------- the employer's own entry
 
 
 def normalise_kvk(text: str) -> str:
@@ -67,37 +53,6 @@ def normalise_kvk(text: str) -> str:
     if not re.fullmatch(r"\d{1,8}", digits):
         raise ConfigError(f"--employer takes a KvK number of up to 8 digits (got {text!r})")
     return digits.zfill(8)
-
-
-def _directory_glob(restricted_dir: Path) -> str:
-    return str(Path(restricted_dir) / "directory" / "*" / "*.parquet")
-
-
-def lookup_directory(restricted_dir: Path, column: str, value: str) -> DirectoryEntry | None:
-    """The one directory entry whose `column` (employer_kvk or employer_id) equals `value`.
-
-    DuckDB applies the WHERE while scanning, so only that employer's row is ever returned.
-    """
-    import duckdb
-
-    if column not in ("employer_kvk", "employer_id"):
-        raise ValueError(column)
-    if not any(Path(restricted_dir).glob("directory/*/*.parquet")):
-        raise ConfigError(f"no employer directory under {restricted_dir}; run `dwt ingest` first")
-    con = duckdb.connect(":memory:")
-    try:
-        rows = con.execute(
-            "SELECT employer_id, employer_kvk, employer_name, region "
-            f"FROM read_parquet(?, hive_partitioning = true) WHERE {column} = ? "
-            "ORDER BY region",
-            [_directory_glob(restricted_dir), value],
-        ).fetchall()
-    finally:
-        con.close()
-    if not rows:
-        return None
-    employer_id, kvk, name, _ = rows[0]
-    return DirectoryEntry(str(employer_id), str(kvk), str(name or ""), tuple(r[3] for r in rows))
 
 
 # ---------------------------------------------------------------- research zone
@@ -132,7 +87,7 @@ def employee_answers(
     con: duckdb.DuckDBPyConnection, employer_id: str
 ) -> dict[int, list[dict[str, Any]]]:
     """Employee-survey rows per wave of people whose placement at this employer ran that year."""
-    cols = ", ".join(f"s.{c}" for c in EMPLOYEE_ITEMS)
+    cols = ", ".join(f"s.{c}" for c in load_study().employee_summary_items)
     rows = con.execute(
         f"SELECT DISTINCT s.wave, s.participant_id, {cols} FROM employee_survey s "
         "JOIN placements p ON p.participant_id = s.participant_id AND p.region = s.region "
@@ -143,7 +98,9 @@ def employee_answers(
     ).fetchall()
     out: dict[int, list[dict[str, Any]]] = {}
     for wave, _pid, *values in rows:
-        out.setdefault(int(wave), []).append(dict(zip(EMPLOYEE_ITEMS, values, strict=True)))
+        out.setdefault(int(wave), []).append(
+            dict(zip(load_study().employee_summary_items, values, strict=True))
+        )
     return out
 
 
@@ -191,16 +148,11 @@ def _answer(value: Any) -> str:
 def employer_survey_table(rows: list[dict[str, Any]]) -> Table:
     """Questions down, waves across: the employer's own answers."""
     waves = [str(r["wave"]) for r in rows]
-    names = [*EMPLOYER_ITEMS, *(c for c in _measure_columns())]
+    names = [*load_study().employer_summary_items, *(c for c in measure_columns())]
     body = [
         (t.column_label("employer_survey", n), *(_answer(r.get(n)) for r in rows)) for n in names
     ]
     return Table(("Vraag", *waves), tuple(body), numeric=tuple(range(1, len(waves) + 1)))
-
-
-def _measure_columns() -> list[str]:
-    return [c.name for c in load_instrument("employer_survey").columns
-            if c.name.startswith("measure_")]  # fmt: skip
 
 
 def employee_aggregate_table(answers: dict[int, list[dict[str, Any]]], k: int) -> Table:
@@ -211,12 +163,14 @@ def employee_aggregate_table(answers: dict[int, list[dict[str, Any]]], k: int) -
     for wave in sorted(answers):
         group = answers[wave]
         cells = []
-        for item in EMPLOYEE_ITEMS:
+        for item in load_study().employee_summary_items:
             values = [float(r[item]) for r in group if r[item] is not None]
             cells.append(t.number(sum(values) / len(values), 1) if len(values) >= k else t.TOO_FEW)
         n = len(group)
         rows.append((str(wave), t.count(safe_count(n, k)), *cells))
-    labels = tuple(t.column_label("employee_survey", i) for i in EMPLOYEE_ITEMS)
+    labels = tuple(
+        t.column_label("employee_survey", i) for i in load_study().employee_summary_items
+    )
     return Table(
         ("Meting", "Respondenten", *labels),
         tuple(rows),
@@ -232,7 +186,7 @@ def measures_table(rows: list[dict[str, Any]], safe: dict[str, Any], region: str
     body = []
     for r in rows:
         w = str(r["wave"])
-        for m in _measure_columns():
+        for m in measure_columns():
             share = ((measures.get(w) or {}).get(m) or {}).get("share")
             body.append((w, t.measure_label(m), _answer(r.get(m)), t.percent(share)))
     return Table(
@@ -379,84 +333,66 @@ def _fixed_zip_times(data: bytes) -> bytes:
 def write_summary(summary: Summary, xlsx_path: Path, k: int, snapshot: str) -> list[Path]:
     """The xlsx at `xlsx_path` and the PDF beside it (same stem)."""
     from dwt.reports.pdf import render_pdf
-    from dwt.reports.write import _write
 
     pdf_path = xlsx_path.with_suffix(".pdf")
-    _write(xlsx_path, xlsx_bytes(summary))
-    _write(pdf_path, render_pdf(summary.report, snapshot, k, summary.as_of or 2000))
+    write_atomic(xlsx_path, xlsx_bytes(summary))
+    write_atomic(pdf_path, render_pdf(summary.report, snapshot, k, summary.as_of or 2000))
     return [xlsx_path, pdf_path]
 
 
-# ---------------------------------------------------------------- command
+# ---------------------------------------------------------------- summaries
 
 
-def _safe_metrics(settings: Settings) -> dict[str, Any]:
+def _safe_metrics(zone: ResearchZone, k: int) -> dict[str, Any]:
     from dwt.analytics.disclosure import apply_safe
-    from dwt.analytics.metrics import NoCuratedData, compute_metrics
+    from dwt.analytics.metrics import compute_metrics
 
     try:
-        return apply_safe(compute_metrics(settings.curated_dir), settings.k)
+        return apply_safe(compute_metrics(zone), k)
     except NoCuratedData:
         return {"regions": {}}
 
 
 def export_employers(
-    settings: Settings, entries: list[DirectoryEntry], out_for: dict[str, Path]
+    zone: ResearchZone, k: int, entries: list[EmployerEntry], out_for: dict[str, Path]
 ) -> list[Path]:
     """One summary per entry, written to `out_for[employer_id]`."""
     from dwt.analytics.views import connect
-    from dwt.reports.build import read_snapshot
 
-    snapshot = read_snapshot(settings.curated_dir)
-    safe = _safe_metrics(settings)
-    con = connect(settings.curated_dir)
+    snapshot = zone.snapshot_id()
+    safe = _safe_metrics(zone, k)
+    con = connect(zone)
     written: list[Path] = []
     try:
         for entry in entries:
-            summary = build_summary(con, entry, safe, settings.k, snapshot)
-            written += write_summary(summary, out_for[entry.employer_id], settings.k, snapshot)
+            summary = build_summary(con, entry, safe, k, snapshot)
+            written += write_summary(summary, out_for[entry.employer_id], k, snapshot)
     finally:
         con.close()
     return written
 
 
-def entries_for_advisor(settings: Settings, advisor: str) -> list[DirectoryEntry]:
+def entries_for_advisor(
+    zone: ResearchZone, lookup: EmployerLookup, advisor: str
+) -> list[EmployerEntry]:
+    """The directory entries of every employer `advisor` registered a contact with."""
     from dwt.analytics.views import connect
 
-    con = connect(settings.curated_dir)
+    con = connect(zone)
     try:
         ids = advisor_employers(con, advisor)
     finally:
         con.close()
     if not ids:
         raise UnknownEmployer(f"no employers with contacts by advisor {advisor!r}")
-    entries = []
-    for employer_id in ids:
-        entry = lookup_directory(settings.restricted_dir, "employer_id", employer_id)
-        if entry is not None:
-            entries.append(entry)
-    return entries
+    entries = [lookup.by_id(employer_id) for employer_id in ids]
+    return [e for e in entries if e is not None]
 
 
-def run_cli(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args.data_dir)
-    if args.employer is not None:
-        kvk = normalise_kvk(args.employer)
-        entry = lookup_directory(settings.restricted_dir, "employer_kvk", kvk)
-        if entry is None:
-            print(f"dwt export employer: unknown KvK number {kvk}: no employer in the "
-                  "directory", file=sys.stderr)  # fmt: skip
-            return 2
-        entries = [entry]
-        target = (
-            Path(args.out) if args.out else DEFAULT_FOLDER / f"{file_stem(entry.employer_id)}.xlsx"
-        )
-        out_for = {entry.employer_id: target}
-    else:
-        entries = entries_for_advisor(settings, args.advisor)
-        folder = Path(args.out) if args.out else DEFAULT_FOLDER
-        out_for = {e.employer_id: folder / f"{file_stem(e.employer_id)}.xlsx" for e in entries}
-    written = export_employers(settings, entries, out_for)
-    for path in written:
-        print(path)
-    return 0
+def entry_for_kvk(lookup: EmployerLookup, text: str) -> EmployerEntry:
+    """The directory entry of the employer with this KvK number (as typed by the user)."""
+    kvk = normalise_kvk(text)
+    entry = lookup.by_kvk(kvk)
+    if entry is None:
+        raise UnknownEmployer(f"unknown KvK number {kvk}: no employer in the directory")
+    return entry

@@ -1,14 +1,13 @@
 """`dwt export research`: the research-zone tables as sav, csv or parquet, codebook beside them.
 
-Reads the lake only through `dwt.analytics.views.connect(curated_dir)` and is handed the curated
-path only, so it cannot reach the restricted zone. Conventions (SPSS value codes, boolean labels,
+Reads the lake only through `dwt.analytics.views.connect(zone)` and is handed the research zone
+only, so it cannot reach the restricted zone. Conventions (SPSS value codes, boolean labels,
 list expansion) come from `dwt.codebook`, which documents them. The same lake gives the same
 bytes in every format: rows are sorted, and the SPSS header timestamp is fixed.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
 from datetime import date
@@ -23,7 +22,8 @@ from dwt.codebook import (
     table_columns,
 )
 from dwt.export.safe_cells import neutralise_formula
-from dwt.schema import curated_tables, load_study
+from dwt.schema import arrow_type, curated_tables, load_study
+from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
     import duckdb
@@ -238,14 +238,7 @@ def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
 def _arrow_schema(columns: list[dict[str, Any]]) -> pa.Schema:
     import pyarrow as pa
 
-    types: dict[str, pa.DataType] = {
-        "date": pa.date32(),
-        "integer": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "code_list": pa.list_(pa.string()),
-    }
-    return pa.schema([(c["name"], types.get(c["type"], pa.string())) for c in columns])
+    return pa.schema([(c["name"], arrow_type(c["type"])) for c in columns])
 
 
 def _write_parquet(
@@ -262,7 +255,7 @@ def _write_parquet(
 # Entry points
 
 
-def export_research(curated_dir: Path, out: Path, fmt: str) -> list[Path]:
+def export_research(zone: ResearchZone, out: Path, fmt: str) -> list[Path]:
     """Write every research table as `<out>/<table>.<fmt>` plus `<out>/codebook.md`.
 
     Returns the written paths (tables in schema order, then the codebook).
@@ -273,7 +266,7 @@ def export_research(curated_dir: Path, out: Path, fmt: str) -> list[Path]:
         raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    con = connect(Path(curated_dir))
+    con = connect(zone)
     written: list[Path] = []
     try:
         for table in research_tables():
@@ -290,15 +283,3 @@ def export_research(curated_dir: Path, out: Path, fmt: str) -> list[Path]:
     codebook = out / "codebook.md"
     codebook.write_text(render_codebook("md"), encoding="utf-8", newline="\n")
     return [*written, codebook]
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """`dwt export research [--data-dir] --out DIR --format sav|csv|parquet`."""
-    from dwt.config import ConfigError, settings_from_args
-
-    curated = settings_from_args(args.data_dir).curated_dir
-    if not curated.is_dir():
-        raise ConfigError(f"no curated lake at {curated}; run `dwt ingest` first")
-    for path in export_research(curated, Path(args.out), args.format):
-        print(path)
-    return 0

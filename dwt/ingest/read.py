@@ -35,20 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dwt.errors import FileRejected
 from dwt.schema import Instrument, load_study, normalise_header
 
 # A header row is never this long; looking at a prefix keeps delimiter sniffing O(1).
 _HEADER_SNIFF_CHARS = 1 << 16
 # Integral floats below this are printed as integers; above it a float is not exact anyway.
 _EXACT_INT_LIMIT = 2**53
-
-
-class FileRejected(Exception):
-    """The whole file is refused; `reason` is value-free (docs/ARCHITECTURE.md vocabulary)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

@@ -1,41 +1,31 @@
 """The report model: one metrics computation for all regions, through disclosure control.
 
-`build_reports(curated_dir, k, as_of)` reads the research zone only (it is never handed the
-restricted path): the curated frames once (`analytics.frames.read_frames`), the figures once for
-every region (`metrics_from_frames`), then `disclosure.apply_safe` before anything is worded.
+`build_reports(zone, k, as_of)` reads the research zone only (it is handed a `ResearchZone`,
+never the restricted zone): the curated frames once (`analytics.frames.read_frames`), the
+figures once for every region (`metrics_from_frames`), then `disclosure.apply_safe` before
+anything is worded.
 Two small tables the metrics do not carry (gender counts, the data-quality appendix) are built
 here and pass the same disclosure functions.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dwt.reports import sections as s
 from dwt.reports import text as t
 from dwt.reports.model import Report, ReportSet
 from dwt.schema import load_instrument, load_study
+from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from dwt.analytics.frames import LakeFrames
 
-SNAPSHOT_FILE = "_snapshot.json"
 ALL = "all"
-
-
-def read_snapshot(curated_dir: Path) -> str:
-    """The manifest hash of the lake the report is built from ("onbekend" if absent)."""
-    path = Path(curated_dir) / SNAPSHOT_FILE
-    if not path.is_file():
-        return "onbekend"
-    value = json.loads(path.read_text(encoding="utf-8")).get("snapshot")
-    return str(value) if value else "onbekend"
 
 
 def report_stem(region: str | None, as_of: int) -> str:
@@ -231,7 +221,7 @@ def safe_metrics(frames: LakeFrames, k: int) -> dict[str, Any]:
 
 
 def build_reports(
-    curated_dir: Path, k: int, as_of: int | None = None, region: str | None = None
+    zone: ResearchZone, k: int, as_of: int | None = None, region: str | None = None
 ) -> ReportSet:
     """All region reports (or only `region`'s) and the overview, from one metrics computation.
 
@@ -242,9 +232,9 @@ def build_reports(
     from dwt.analytics.metrics import NoCuratedData, prepare_placements
 
     started = time.perf_counter()
-    frames = read_frames(Path(curated_dir), as_of)
+    frames = read_frames(zone, as_of)
     if not frames.reference_waves:
-        raise NoCuratedData(f"no curated data under {curated_dir}")
+        raise NoCuratedData(f"no curated data under {zone.root}")
     read_done = time.perf_counter()
     safe = safe_metrics(frames, k)
     metrics_done = time.perf_counter()
@@ -252,7 +242,7 @@ def build_reports(
     placements = prepare_placements(frames.placements, frames.reference_waves)
     extras: dict[str, Any] = {
         "as_of": wave,
-        "snapshot": read_snapshot(Path(curated_dir)),
+        "snapshot": zone.snapshot_id(),
         "k": k,
         "gender": gender_tables(placements, k),
         "quality": quality_tables(frames.quality, k),

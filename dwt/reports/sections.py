@@ -12,10 +12,9 @@ from typing import Any
 
 from dwt.reports import text as t
 from dwt.reports.model import Figure, Paragraph, Section, Series, Table
-from dwt.schema import load_instrument, load_study
+from dwt.schema import load_instrument, load_study, measure_columns
 
 AT_RISK_MONTHS = (0, 12, 24, 36)
-TRAJECTORY_ITEMS = ("work_ability", "job_satisfaction", "health")
 
 
 # ---------------------------------------------------------------- curves
@@ -116,10 +115,7 @@ def recruitment_section(group: Mapping[str, Any]) -> Section:
     return Section(
         "Werving",
         (
-            Paragraph(
-                "Per regio is het streven 30 tot 45 werkgevers te volgen met minimaal 45 "
-                "werknemers met een arbeidshandicap."
-            ),
+            Paragraph(t.recruitment_aim()),
             Table(("", "Aantal", "Doel", "Stand"), rows, numeric=(1,)),
         ),
         "werving",
@@ -143,12 +139,15 @@ def recruitment_overview_section(metrics: Mapping[str, Any]) -> Section:
     return Section(
         "Werving",
         (
-            Paragraph(
-                "Per regio is het streven 30 tot 45 werkgevers te volgen met minimaal 45 "
-                "werknemers met een arbeidshandicap."
-            ),
+            Paragraph(t.recruitment_aim()),
             Table(
-                ("Regio", "Werkgevers", "Doel 30–45 gehaald", "Werknemers", "Doel ≥ 45 gehaald"),
+                (
+                    "Regio",
+                    "Werkgevers",
+                    t.employers_goal_met(),
+                    "Werknemers",
+                    t.participants_goal_met(),
+                ),
                 tuple(rows),
                 numeric=(1, 3),
             ),
@@ -328,13 +327,15 @@ def trajectories_section(group: Mapping[str, Any], k: int) -> Section:
     rows = []
     for w in waves:
         cells = []
-        for item in TRAJECTORY_ITEMS:
+        for item in load_study().trajectory_items:
             block = traj.get(item, {}).get(w) or {}
             too_few = block.get("suppressed") and block.get("n") not in (0, None)
             cells.append(t.TOO_FEW if too_few else t.mean_with_ci(block))
-        n = traj.get(TRAJECTORY_ITEMS[0], {}).get(w, {}).get("n")
+        n = traj.get(load_study().trajectory_items[0], {}).get(w, {}).get("n")
         rows.append((w, t.count(n), *cells))
-    labels = tuple(t.column_label("employee_survey", item) for item in TRAJECTORY_ITEMS)
+    labels = tuple(
+        t.column_label("employee_survey", item) for item in load_study().trajectory_items
+    )
     return Section(
         "Werkvermogen, tevredenheid en gezondheid",
         (
@@ -352,8 +353,8 @@ def trajectories_section(group: Mapping[str, Any], k: int) -> Section:
 def measures_section(group: Mapping[str, Any]) -> Section:
     measures = group.get("measures") or {}
     waves = sorted(measures)
-    names = sorted({m for row in measures.values() for m in row if m.startswith("measure_")})
-    names = [m for m in _measure_order() if m in names]
+    shown = {m for row in measures.values() for m in row}
+    names = [m for m in measure_columns() if m in shown]
     rows = [("Respondenten", *(t.count(measures[w].get("respondents")) for w in waves))]
     for m in names:
         rows.append((t.measure_label(m), *(t.percent(measures[w][m].get("share")) for w in waves)))
@@ -367,11 +368,6 @@ def measures_section(group: Mapping[str, Any]) -> Section:
         ),
         "maatregelen",
     )
-
-
-def _measure_order() -> list[str]:
-    cols = load_instrument("employer_survey").columns
-    return [c.name for c in cols if c.name.startswith("measure_")]
 
 
 def monitoring_section(group: Mapping[str, Any]) -> Section:

@@ -124,3 +124,24 @@ def months(days: float | None) -> str:
     if days is None:
         return "niet bereikt"
     return number(days / load_study().month_days, 1) + " maanden"
+
+
+# ---------------------------------------------------------------- recruitment targets
+
+
+def recruitment_aim() -> str:
+    """The recruitment aim as the study states it (study.yaml `recruitment_targets`)."""
+    t = load_study().targets
+    return (
+        f"Per regio is het streven {t['employers_min']} tot {t['employers_max']} werkgevers te "
+        f"volgen met minimaal {t['participants_min']} werknemers met een arbeidshandicap."
+    )
+
+
+def employers_goal_met() -> str:
+    t = load_study().targets
+    return f"Doel {t['employers_min']}–{t['employers_max']} gehaald"
+
+
+def participants_goal_met() -> str:
+    return f"Doel ≥ {load_study().targets['participants_min']} gehaald"

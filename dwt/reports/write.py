@@ -1,21 +1,21 @@
 """The IO edge of the reports: render each document and write it under the output folder.
 
-Used by both `dwt report` (plain calls) and `flows/report.py` (one task per region), so the
-two produce the same files. Writes go through a temp file and a rename, so a reader (or a
-browser) never sees half a report.
+The steps `flows/report.py` runs (as Prefect tasks, or as plain calls for `dwt report`).
+Writes go through `dwt.files.write_atomic`, so a reader (or a browser) never sees half a report.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dwt.config import ConfigError
+from dwt.errors import ConfigError
+from dwt.files import write_atomic
 from dwt.reports.build import build_reports
 from dwt.reports.model import Report, ReportSet
+from dwt.zones import ResearchZone
 
 FORMATS = ("html", "pdf")
 INDEX = "index.html"
@@ -28,13 +28,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
     if unknown or not wanted:
         raise ConfigError(f"--format takes a comma list of {', '.join(FORMATS)} (got {text!r})")
     return tuple(f for f in FORMATS if f in wanted)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_report(
@@ -52,7 +45,7 @@ def write_report(
             data = render_report(report, report_set.snapshot, report_set.k).encode("utf-8")
         else:
             data = render_pdf(report, report_set.snapshot, report_set.k, report_set.as_of)
-        _write(path, data)
+        write_atomic(path, data)
         files.append(str(path))
     return {"files": files, "seconds": round(time.perf_counter() - started, 3)}
 
@@ -77,34 +70,16 @@ def write_index(report_set: ReportSet, out_dir: Path, formats: Iterable[str]) ->
         )
     html = render_index(rows, report_set.as_of, report_set.snapshot)
     path = Path(out_dir) / INDEX
-    _write(path, html.encode("utf-8"))
+    write_atomic(path, html.encode("utf-8"))
     return str(path)
 
 
-def build(curated_dir: Path, k: int, as_of: int | None, region: str | None) -> ReportSet:
+def build(zone: ResearchZone, k: int, as_of: int | None, region: str | None) -> ReportSet:
     """`build_reports` with the CLI's error wording (unknown region -> ConfigError)."""
     try:
-        return build_reports(Path(curated_dir), k, as_of, region)
+        return build_reports(zone, k, as_of, region)
     except KeyError as exc:
         raise ConfigError(f"no placements for region {exc.args[0]!r} in the lake") from None
-
-
-def write_all(
-    curated_dir: Path,
-    out_dir: Path,
-    k: int,
-    region: str | None = None,
-    as_of: int | None = None,
-    formats: Iterable[str] = FORMATS,
-) -> dict[str, Any]:
-    """Every report (or `region`'s), the overview and the index; a summary of what was written."""
-    formats = tuple(formats)
-    report_set = build(curated_dir, k, as_of, region)
-    rendered = {
-        code: write_report(report_set.regions[code], report_set, out_dir, formats)
-        for code in sorted(report_set.regions)
-    }
-    return summarise(report_set, rendered, out_dir, formats)
 
 
 def summarise(

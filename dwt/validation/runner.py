@@ -9,13 +9,14 @@ stored (`RowValidation.summary`) holds counts only: no values, no row indices.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from dwt.errors import ValidationRunError
+from dwt.files import write_atomic
 from dwt.schema import Instrument, Study, load_study
 from dwt.validation import gxcontext
 from dwt.validation.prepare import prepare
@@ -33,10 +34,6 @@ ROW_RESULT_FORMAT: dict[str, Any] = {
     "include_unexpected_rows": False,
     "return_unexpected_index_query": False,
 }
-
-
-class ValidationRunError(RuntimeError):
-    """An expectation could not be evaluated: the rows are not validated, stop the ingest."""
 
 
 @dataclass(frozen=True)
@@ -134,10 +131,7 @@ def write_results(summary: dict[str, Any], folder: Path) -> Path:
     """Write a validation summary as JSON into `folder` (the caller's restricted folder)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{summary['instrument']}.gx.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _raise_on_errors(results: list[Any]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deliveries import employee_answer, placement, tree_digest, write_csv
 
-DWT = [sys.executable, "-m", "dwt"]
+DWT = [sys.executable, "-m", "commands"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

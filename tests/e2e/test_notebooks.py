@@ -94,10 +94,11 @@ def test_retention_notebook_redraws_the_curve_from_the_published_metrics(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dwt.analytics.metrics import compute_metrics
+    from dwt.zones import ResearchZone
 
     notebook = execute(RETENTION, lake, tmp_path, monkeypatch)
 
-    pooled = compute_metrics(lake / "curated")["all"]
+    pooled = compute_metrics(ResearchZone(lake / "curated"))["all"]
     text = "".join(o.get("text", "") for o in outputs(notebook) if o["output_type"] == "stream")
     assert f"{pooled['placements']} placements, {pooled['events']['retention']} ended" in text
     images = [o for o in outputs(notebook) if "image/png" in o.get("data", {})]

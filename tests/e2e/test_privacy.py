@@ -52,7 +52,7 @@ def demo_run(
     generate_study(data / "raw", seed=5, scale=1.0, faults=True)
     env = dict(os.environ, PREFECT_API_URL=prefect_api, DWT_PSEUDONYM_KEY="privacy-test-key")
     proc = subprocess.run(
-        [sys.executable, "-m", "dwt", "demo", "--data-dir", str(data), "--out", str(reports)],
+        [sys.executable, "-m", "commands", "demo", "--data-dir", str(data), "--out", str(reports)],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr[-3000:]  # the faulty study has rejected files

@@ -17,7 +17,8 @@ import pytest
 from matplotlib import image
 from reports_lake import write_lake
 
-from dwt.reports.write import write_all
+from dwt.zones import ResearchZone
+from flows.report import run_reports
 
 pytestmark = pytest.mark.slow
 # A blank white page has 0; a page of report text and a figure has several percent.
@@ -28,7 +29,7 @@ MIN_INK_SHARE = 0.01
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lake = write_lake(tmp_path_factory.mktemp("lake"))
     out = tmp_path_factory.mktemp("reports")
-    return {"dir": out, **write_all(lake.curated, out, k=5)}
+    return {"dir": out, **run_reports(ResearchZone(lake.curated), out, 5)}
 
 
 def ink_share(png: Path) -> float:

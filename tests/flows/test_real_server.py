@@ -96,7 +96,7 @@ def prefect_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
 
 def deploy_all(project: Path, env: dict[str, str]) -> None:
     """`prefect deploy --all` from prefect.yaml, exactly as the README tells a researcher."""
-    from dwt.serve import load_specs
+    from commands.serve import load_specs
 
     proc = subprocess.run(
         [PREFECT, "deploy", "--all", "--no-prompt"],

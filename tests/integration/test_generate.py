@@ -342,7 +342,7 @@ def test_one_seed_gives_byte_identical_files(clean, tmp_path):
 
 
 def test_cli_writes_the_study_and_prints_a_summary(tmp_path, capsys):
-    from dwt.cli import main
+    from commands.main import main
 
     assert main(["generate", "--out", str(tmp_path), "--scale", "0.3"]) == 0
     printed = capsys.readouterr().out

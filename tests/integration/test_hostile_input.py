@@ -287,7 +287,7 @@ def test_a_formula_in_a_delivered_employer_name_reaches_exports_neutralised(
     """Ingest a formula as employer name; the employer xlsx shows it as text ("'=...")."""
     from openpyxl import load_workbook
 
-    from dwt.cli import main
+    from commands.main import main
 
     formula = FORMULAS[0]
     study = generated_region(tmp_path / "study", scale=0.2)

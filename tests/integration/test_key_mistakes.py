@@ -31,7 +31,7 @@ def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def dwt_ingest(data: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dwt", "ingest", "--data-dir", str(data), *args],
+        [sys.executable, "-m", "commands", "ingest", "--data-dir", str(data), *args],
         env=env,
         capture_output=True,
         text=True,

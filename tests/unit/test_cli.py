@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dwt.cli import build_parser, main
+from commands.main import build_parser, main
 
 COMMANDS = [
     "demo",
@@ -61,7 +61,7 @@ def test_every_subcommand_names_an_importable_handler() -> None:
 def test_help_imports_no_heavy_library() -> None:
     code = (
         "import contextlib, io, sys\n"
-        "from dwt.cli import main\n"
+        "from commands.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
         "heavy = ['pandas', 'prefect', 'great_expectations', 'matplotlib', 'lifelines',\n"

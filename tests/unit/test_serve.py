@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from commands.serve import PROJECT_ROOT, describe, load_specs, with_data_dir
 from dwt.config import ConfigError
-from dwt.serve import PROJECT_ROOT, describe, load_specs, with_data_dir
 
 PREFECT_FILE = PROJECT_ROOT / "prefect.yaml"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from analytics_lake import d, lake_of_size, write_history, write_table
 
-from dwt.cli import main
+from commands.main import main
 
 A, B = "haaglanden", "west-brabant"
 HORIZON_KEYS = {"estimate", "ci_low", "ci_high", "at_risk"}

@@ -9,6 +9,7 @@ import pytest
 from analytics_lake import contact, d, lake_of_size, placement, write_history, write_table
 
 from dwt.analytics.metrics import compute_metrics
+from dwt.zones import ResearchZone
 
 A, B = "haaglanden", "west-brabant"
 
@@ -27,7 +28,7 @@ def lake_two_regions(curated: Path) -> None:
 
 def test_reference_date_is_the_latest_wave_ingested_per_region(tmp_path: Path) -> None:
     lake_two_regions(tmp_path)
-    m = compute_metrics(tmp_path)
+    m = compute_metrics(ResearchZone(tmp_path))
     assert m["regions"][A]["reference_date"] == "2019-12-31"
     assert m["regions"][B]["reference_date"] == "2018-12-31"
     # pl-z is censored at B's own reference date, not at A's: 2017-04-01 -> 2018-12-31.
@@ -37,8 +38,8 @@ def test_reference_date_is_the_latest_wave_ingested_per_region(tmp_path: Path) -
 
 def test_as_of_uses_only_waves_up_to_that_year(tmp_path: Path) -> None:
     lake_two_regions(tmp_path)
-    now = compute_metrics(tmp_path)
-    then = compute_metrics(tmp_path, as_of=2018)
+    now = compute_metrics(ResearchZone(tmp_path))
+    then = compute_metrics(ResearchZone(tmp_path), as_of=2018)
     assert now["regions"][A]["events"]["retention"] == 1
     # As of 2018 the end date delivered in 2019 is unknown: pl-x is still ongoing.
     assert then["regions"][A]["reference_date"] == "2018-12-31"
@@ -49,7 +50,7 @@ def test_as_of_uses_only_waves_up_to_that_year(tmp_path: Path) -> None:
 def test_as_of_before_a_region_started_leaves_it_out(tmp_path: Path) -> None:
     rows = [placement("a", A, 2017, "2017-02-01"), placement("b", B, 2018, "2018-02-01")]
     write_history(tmp_path, rows)
-    assert list(compute_metrics(tmp_path, as_of=2017)["regions"]) == [A]
+    assert list(compute_metrics(ResearchZone(tmp_path), as_of=2017)["regions"]) == [A]
 
 
 def test_placement_missing_from_a_later_snapshot_keeps_its_last_state(tmp_path: Path) -> None:
@@ -59,7 +60,7 @@ def test_placement_missing_from_a_later_snapshot_keeps_its_last_state(tmp_path: 
         placement("b", A, 2019, "2019-02-01"),  # 2019 snapshot no longer has pl-a
     ]
     write_history(tmp_path, rows)
-    m = compute_metrics(tmp_path)
+    m = compute_metrics(ResearchZone(tmp_path))
     assert m["regions"][A]["placements"] == 2
     assert m["regions"][A]["events"]["retention"] == 1
 
@@ -71,7 +72,7 @@ def test_other_work_counts_for_retention_but_not_for_sustained_employment(tmp_pa
         placement("c", A, 2018, "2017-02-01"),
     ]
     write_history(tmp_path, rows)
-    m = compute_metrics(tmp_path)["regions"][A]
+    m = compute_metrics(ResearchZone(tmp_path))["regions"][A]
     assert m["events"] == {"retention": 2, "sustained": 1}
     # Both ends fall at day 303 < 12 months: R(12) = 1 - 2/3; for E(12) only "ontslag" is an
     # event (1 of 3 at risk) and "naar_ander_werk" is censored at its end date.
@@ -107,7 +108,7 @@ def lake_for_response(curated: Path, with_quality: bool) -> None:
 
 def test_response_denominator_is_persons_active_in_the_wave_year(tmp_path: Path) -> None:
     lake_for_response(tmp_path, with_quality=False)
-    detail = compute_metrics(tmp_path)["regions"][A]["response"]["detail"]
+    detail = compute_metrics(ResearchZone(tmp_path))["regions"][A]["response"]["detail"]
     # 2018: P2 (ends 2018-01-01), P3 (starts 2018-12-31), P5 -> 3 persons; E1 and E2 employers.
     assert detail["employee_survey"]["2018"] == {
         "delivered": True, "respondents": 2, "eligible": 3, "rate": pytest.approx(2 / 3),
@@ -120,7 +121,7 @@ def test_response_denominator_is_persons_active_in_the_wave_year(tmp_path: Path)
 
 def test_survey_not_delivered_has_a_null_rate_not_zero(tmp_path: Path) -> None:
     lake_for_response(tmp_path, with_quality=False)
-    response = compute_metrics(tmp_path)["regions"][A]["response"]
+    response = compute_metrics(ResearchZone(tmp_path))["regions"][A]["response"]
     assert response["employee_survey"]["2019"] is None
     assert response["employer_survey"]["2017"] is None
     assert response["employee_survey"]["2017"] == pytest.approx(1 / 3)  # rows -> delivered
@@ -128,7 +129,7 @@ def test_survey_not_delivered_has_a_null_rate_not_zero(tmp_path: Path) -> None:
 
 def test_delivery_is_read_from_the_quality_table_when_present(tmp_path: Path) -> None:
     lake_for_response(tmp_path, with_quality=True)
-    response = compute_metrics(tmp_path)["regions"][A]["response"]
+    response = compute_metrics(ResearchZone(tmp_path))["regions"][A]["response"]
     # 2017 was rejected per the quality table, whatever rows the survey table holds.
     assert response["employee_survey"]["2017"] is None
     assert response["employee_survey"]["2018"] == pytest.approx(2 / 3)
@@ -155,14 +156,14 @@ def test_retention_at_12_months_matches_an_independent_calculation(tmp_path: Pat
     durations = (stop - pd.to_datetime(frame["start_date"])).dt.days
     events = frame["end_date"].notna()
     expected = product_limit(durations, events, 12 * 30.4375)
-    got = compute_metrics(tmp_path)["regions"][A]["retention"]["12"]["estimate"]
+    got = compute_metrics(ResearchZone(tmp_path))["regions"][A]["retention"]["12"]["estimate"]
     assert expected < 1
     assert got == pytest.approx(expected, abs=1e-12)
 
 
 def test_factor_levels_and_bands_partition_the_placements(tmp_path: Path) -> None:
     write_history(tmp_path, lake_of_size(A, 30))
-    factors = compute_metrics(tmp_path)["regions"][A]["factors"]
+    factors = compute_metrics(ResearchZone(tmp_path))["regions"][A]["factors"]
     for name, factor in factors.items():
         total = sum(level["n"] for level in factor["levels"].values()) + factor["n_missing"]
         assert total == 30, name
@@ -184,7 +185,7 @@ def test_a_contact_with_an_empty_signals_cell_counts_as_a_contact_without_signal
         contact("c2", A, 2018, ["werkdruk", "conflict"]),
         contact("c3", A, 2018, []),
     ])  # fmt: skip
-    monitoring = compute_metrics(tmp_path)["regions"][A]["monitoring"]
+    monitoring = compute_metrics(ResearchZone(tmp_path))["regions"][A]["monitoring"]
     assert monitoring["contacts"]["2018"]["total"] == 3
     assert monitoring["risk_oranje_rood"]["2018"]["high"] == 1
     by_wave = monitoring["signals"]["by_wave"]["2018"]

@@ -12,6 +12,7 @@ from analytics_lake import lake_of_size, write_history
 
 from dwt.analytics.disclosure import apply_safe
 from dwt.analytics.metrics import compute_metrics, to_json
+from dwt.zones import ResearchZone
 
 A, B, C = "haaglanden", "midden-gelderland", "west-brabant"
 NOT_COUNTS = {"df", "reference_wave", "employers_target", "participants_target", "disclosure"}
@@ -22,8 +23,8 @@ def three_regions(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]
     """A: 30 placements, B: 6, C: 3 (raw metrics, safe metrics as JSON gives them)."""
     curated = tmp_path_factory.mktemp("lake") / "curated"
     write_history(curated, lake_of_size(A, 30) + lake_of_size(B, 6) + lake_of_size(C, 3))
-    raw = json.loads(to_json(compute_metrics(curated)))
-    return raw, json.loads(to_json(apply_safe(compute_metrics(curated), 5)))
+    raw = json.loads(to_json(compute_metrics(ResearchZone(curated))))
+    return raw, json.loads(to_json(apply_safe(compute_metrics(ResearchZone(curated)), 5)))
 
 
 def hidden(value: Any) -> bool:
@@ -218,8 +219,8 @@ def test_every_count_shown_in_two_places_is_shown_alike_or_hidden_in_both(
     from dwt.schema import load_study
 
     curated = write_lake(tmp_path).curated
-    raw = json.loads(to_json(compute_metrics(curated)))
-    safe = json.loads(to_json(apply_safe(compute_metrics(curated), 5)))
+    raw = json.loads(to_json(compute_metrics(ResearchZone(curated))))
+    safe = json.loads(to_json(apply_safe(compute_metrics(ResearchZone(curated)), 5)))
     month = load_study().month_days
     missing = object()
 

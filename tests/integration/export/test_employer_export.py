@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from reports_lake import EMPLOYERS, LakePaths, secrets, write_lake
 
-from dwt.cli import main
+from commands.main import main
 from dwt.export.employer import SHEETS
 
 A = EMPLOYERS["A"]

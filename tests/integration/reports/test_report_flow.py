@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from reports_lake import write_lake
 
-from dwt.reports.write import write_all
+from dwt.zones import ResearchZone
+from flows.report import run_reports
 
 
 def test_report_flow_writes_the_same_bytes_as_the_cli_path(
@@ -19,7 +20,7 @@ def test_report_flow_writes_the_same_bytes_as_the_cli_path(
     summary = report(
         data_dir=str(lake.data_dir), out=str(tmp_path / "flow"), as_of=None, formats="html,pdf"
     )
-    plain = write_all(lake.curated, tmp_path / "plain", k=5)
+    plain = run_reports(ResearchZone(lake.curated), tmp_path / "plain", 5)
     assert sorted(summary["reports"]) == sorted(plain["reports"])
     flow_files = sorted((tmp_path / "flow").iterdir())
     assert [p.name for p in flow_files] == sorted(p.name for p in (tmp_path / "plain").iterdir())

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
 
-from dwt.cli import main
-from dwt.reports.write import write_all
+from commands.main import main
+from dwt.zones import ResearchZone
+from flows.report import run_reports
 
 REGIONS = ("haaglanden", "midden-gelderland", "west-brabant")
 
@@ -31,7 +32,7 @@ def runs(lake: LakePaths, tmp_path_factory: pytest.TempPathFactory) -> list[dict
     out = []
     for name, as_of in (("first", None), ("second", None), ("asof2018", 2018)):
         folder = tmp_path_factory.mktemp(name)
-        summary = write_all(lake.curated, folder, k=5, as_of=as_of)
+        summary = run_reports(ResearchZone(lake.curated), folder, 5, as_of=as_of)
         out.append({"dir": folder, **summary})
     return out
 

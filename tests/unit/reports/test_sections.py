@@ -90,7 +90,7 @@ def test_a_trajectory_over_too_few_respondents_says_so_instead_of_a_mean() -> No
     few = {"n": "<5", "mean": None, "ci_low": None, "ci_high": None, "suppressed": True}
     enough = {"n": 8, "mean": 6.26, "ci_low": 5.5, "ci_high": 7.0}
     group = {"trajectories": {item: {"2018": enough, "2019": few}
-                              for item in sections.TRAJECTORY_ITEMS}}  # fmt: skip
+                              for item in load_study().trajectory_items}}  # fmt: skip
     table = sections.trajectories_section(group, k=5).blocks[1]
     assert isinstance(table, Table)
     assert table.rows[0][:3] == ("2018", "8", "6,3 (5,5–7,0)")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from dwt.config import ConfigError, settings_from_args
+from dwt.config import settings_from_args
+from dwt.errors import ConfigError
+from dwt.ingest.manifest import summary_text
 from dwt.schema import load_study
 
 
@@ -20,35 +21,14 @@ def check_scope(region: str | None, wave: int | None) -> None:
 
 def preflight(data_dir: str | None, key_file: str | None) -> None:
     """Fail fast (exit 2) on a missing or wrong key, before paying Prefect's start-up."""
-    from dwt.ingest.pipeline import KeyMismatch, check_key
+    from dwt.ingest.steps import check_key
     from dwt.lake import Lake
     from dwt.pseudonym import load_key
 
     settings = settings_from_args(data_dir)
     if not settings.raw_dir.is_dir():
         raise ConfigError(f"no raw deliveries folder at {settings.raw_dir}")
-    key = load_key(key_file)
-    try:
-        check_key(Lake(settings), key)
-    except KeyMismatch as exc:
-        raise ConfigError(str(exc)) from exc
-
-
-def print_summary(summary: dict, as_json: bool) -> None:
-    if as_json:
-        public = {k: summary[k] for k in ("run_id", "files", "missing")}
-        print(json.dumps(public, indent=2, ensure_ascii=False))
-        return
-    for f in summary["files"]:
-        counts = ""
-        if f["rows"] is not None:
-            counts = f" rows={f['rows']} curated={f['curated']} quarantined={f['quarantined']}"
-        reason = f"  ({f['reason']})" if f["reason"] else ""
-        print(f"{f['status']:>10}  {f['path']}{counts}{reason}")
-    for m in summary["missing"]:
-        print(f"{'missing':>10}  {m}")
-    state = "updated" if summary.get("changed") else "unchanged (nothing new)"
-    print(f"run {summary['run_id']}: lake {state}")
+    check_key(Lake(settings), load_key(key_file))
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -59,7 +39,7 @@ def run_cli(args: argparse.Namespace) -> int:
     result = ingest(
         data_dir=args.data_dir, region=args.region, wave=args.wave, key_file=args.key_file
     )
-    print_summary(result, args.json)
+    print(summary_text(result, args.json))
     if result["exit_code"]:
         print("some files were rejected; the others were ingested", file=sys.stderr)
     return int(result["exit_code"])

@@ -1,8 +1,8 @@
-"""`dwt report`: the reports, rendered in this process without Prefect.
+"""`dwt report`: the report sequence of `flows/report.py`, run in this process with plain steps.
 
-Why not the flow: `dwt report` is a quick, local, read-only step; starting Prefect (import plus
-an ephemeral API server) would cost seconds more than the reports themselves. The flow
-(`flows/report.py`) runs the same functions task by task for `dwt demo` and deployments.
+Why not the Prefect flow: `dwt report` is a quick, local, read-only job; starting a Prefect API
+server would cost seconds more than the reports themselves. `dwt demo` and the deployments run
+the same sequence as a flow.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from pathlib import Path
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from dwt.analytics.metrics import NoCuratedData
     from dwt.config import settings_from_args
-    from dwt.reports.write import parse_formats, write_all
+    from dwt.errors import NoCuratedData
+    from dwt.reports.write import parse_formats
+    from flows.report import run_reports
 
     settings = settings_from_args(args.data_dir)
     formats = parse_formats(args.format)
     try:
-        summary = write_all(
-            settings.curated_dir, Path(args.out), settings.k, args.region, args.as_of, formats
+        summary = run_reports(
+            settings.research_zone(), Path(args.out), settings.k, args.region, args.as_of, formats
         )
     except NoCuratedData as exc:
         print(f"dwt report: {exc}; run `dwt ingest` first", file=sys.stderr)

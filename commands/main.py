@@ -1,8 +1,9 @@
 """`dwt` command line. Heavy libraries are imported inside handlers so `dwt --help` stays fast.
 
 Each subcommand names the module function that runs it (`module:function`, called with the
-parsed arguments, returning an exit code). Exit codes: 0 ok, 1 some input rejected or the
-command found a problem in the data, 2 usage or configuration error.
+parsed arguments, returning an exit code). Exit codes (`dwt.errors`): 0 ok, 1 some input
+rejected or the command found a problem in the data, 2 usage or configuration error, 3 the lake
+is busy (another writer holds it).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="generate a study if data/raw is empty, then run every stage")
     _data_dir(p)
     p.add_argument("--out", default="reports", help="report folder (default reports/)")
-    p.set_defaults(handler="dwt.demo:run_cli")
+    p.set_defaults(handler="commands.demo:run_cli")
 
     p = sub.add_parser("generate", help="write a synthetic study following the contract")
     p.add_argument(
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", type=int, default=None, help="only this wave (year)")
     p.add_argument("--key-file", default=None, help="file holding the pseudonym key")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
-    p.set_defaults(handler="dwt.ingest.cli:run_cli")
+    p.set_defaults(handler="commands.ingest:run_cli")
 
     p = sub.add_parser("metrics", help="durability figures over the curated lake")
     _data_dir(p)
@@ -70,13 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=int, default=None, help="figures as they stood after wave Y")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--safe", action="store_true", help="apply disclosure control")
-    p.set_defaults(handler="dwt.analytics.cli:run_metrics")
+    p.set_defaults(handler="commands.analytics:run_metrics")
 
     p = sub.add_parser("query", help="read-only SQL over the curated views (DuckDB)")
     _data_dir(p)
     p.add_argument("sql", help="SQL; tables: placements, placement_history, employee_survey, ...")
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    p.set_defaults(handler="dwt.analytics.cli:run_query")
+    p.set_defaults(handler="commands.analytics:run_query")
 
     p = sub.add_parser("report", help="durability reports per region (HTML, PDF)")
     _data_dir(p)
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
     p.add_argument("--as-of", type=int, default=None, help="the report as it stood after wave Y")
     p.add_argument("--format", default="html,pdf", help="comma list of html, pdf")
-    p.set_defaults(handler="dwt.reports.cli:run_cli")
+    p.set_defaults(handler="commands.report:run_cli")
 
     p = sub.add_parser("export", help="employer summaries and research exports")
     ex = p.add_subparsers(dest="export_kind", metavar="KIND", required=True)
@@ -94,18 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--employer", help="employer KvK number")
     who.add_argument("--advisor", help="every employer this advisor code monitors, e.g. AD-014")
     e.add_argument("--out", default=None, help="output .xlsx (or folder with --advisor)")
-    e.set_defaults(handler="dwt.export.employer:run_cli")
+    e.set_defaults(handler="commands.export:run_employer")
     r = ex.add_parser("research", help="research-zone tables as sav, csv or parquet + codebook")
     _data_dir(r)
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--format", choices=["sav", "csv", "parquet"], default="sav")
-    r.set_defaults(handler="dwt.export.research:run_cli")
+    r.set_defaults(handler="commands.export:run_research")
 
     p = sub.add_parser("serve", help="serve the yearly deployments (flow.serve) on this machine")
     _data_dir(p)
     p.add_argument("--list", action="store_true", help="print the deployments and exit")
     p.add_argument("--prefect-file", default=None, help="deployments file (default prefect.yaml)")
-    p.set_defaults(handler="dwt.serve:run_cli")
+    p.set_defaults(handler="commands.serve:run_cli")
     return parser
 
 
@@ -133,13 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    from dwt.config import ConfigError
+    from dwt.errors import DwtError
 
     try:
         return _resolve(args.handler)(args)
-    except ConfigError as exc:
+    except DwtError as exc:  # the one map from an error to a message and an exit code
         print(f"dwt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -1,6 +1,6 @@
-"""`dwt metrics` and `dwt query`: the analytics subcommands (wired in dwt/cli.py).
+"""`dwt metrics` and `dwt query`: the analytics subcommands (wired in commands/main.py).
 
-Exit codes follow dwt/cli.py: 0 ok, 1 the data holds nothing to compute, 2 usage error
+Exit codes follow dwt/errors.py: 0 ok, 1 the data holds nothing to compute, 2 usage error
 (including SQL that is not a read-only query).
 """
 
@@ -12,15 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dwt.config import ConfigError, settings_from_args
+from dwt.config import settings_from_args
+from dwt.errors import ConfigError, RefusedQuery
 from dwt.schema import load_study
 
 READ_ONLY_TYPES = ("SELECT",)  # DESCRIBE, SHOW, SUMMARIZE and FROM-first parse as SELECT
 _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
-
-
-class RefusedQuery(Exception):
-    """SQL that `dwt query` does not run (anything but one read-only statement)."""
 
 
 # ---------------------------------------------------------------- dwt metrics
@@ -36,10 +33,11 @@ def run_metrics(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"unknown region {region!r} (known: {', '.join(load_study().region_codes)})"
         )
-    if not _has_parquet(settings.curated_dir):
-        return _fail(f"no curated data under {settings.curated_dir}: run dwt ingest first")
+    zone = settings.research_zone()
+    if not zone.has_data():
+        return _fail(f"no curated data under {zone.root}: run dwt ingest first")
     try:
-        metrics = compute_metrics(settings.curated_dir, region, getattr(args, "as_of", None))
+        metrics = compute_metrics(zone, region, getattr(args, "as_of", None))
     except NoCuratedData as exc:
         return _fail(str(exc))
     if getattr(args, "safe", False):
@@ -49,10 +47,6 @@ def run_metrics(args: argparse.Namespace) -> int:
     else:
         print(summary_text(jsonable(metrics)))
     return 0
-
-
-def _has_parquet(curated_dir: Path) -> bool:
-    return curated_dir.is_dir() and any(curated_dir.rglob("*.parquet"))
 
 
 def _fail(message: str) -> int:

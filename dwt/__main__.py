@@ -1,3 +1,0 @@
-from dwt.cli import main
-
-raise SystemExit(main())

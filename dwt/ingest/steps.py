@@ -1,0 +1,329 @@
+"""The ingest's steps, each a plain function; `flows/ingest.py` runs them in order, as Prefect
+tasks or as plain calls (tests, benchmarks).
+
+plan -> load (read, per file) -> validate (parse + GX, once per instrument) -> stage ->
+curate (per affected region) -> commit (atomic) -> summary.
+
+Granularity: a file is the unit of change detection (sha256 against the manifest); a region
+is the unit of curation, because cross-file checks (unknown respondents, the placement state
+across snapshots) live within a region. Unchanged files are not read again: their parsed,
+validated rows are kept in the restricted zone (`staged/`) and re-used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dwt.errors import FileRejected, KeyMismatch
+from dwt.ingest import curate
+from dwt.ingest.discover import Delivery, Discovery, discover, sha256_of
+from dwt.ingest.manifest import (
+    FileResult,
+    RunResult,
+    from_manifest,
+    manifest_entry,
+    run_summary,
+    write_manifest,
+    write_snapshot,
+)
+from dwt.ingest.quality import write_quality
+from dwt.ingest.staging import STAGED, read_staged, stage_rows, unstage
+from dwt.lake import Lake, Transaction, dumps_json
+from dwt.pseudonym import key_fingerprint
+from dwt.schema import Instrument, Study, curated_tables, load_instrument, restricted_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dwt.validation.runner import Validator
+
+
+@dataclass
+class Plan:
+    discovery: Discovery
+    to_load: list[Delivery]
+    unchanged: list[FileResult]
+    rejected: list[FileResult]
+    shas: dict[str, str]
+    missing: list[str]  # not-delivered instruments over the whole study (the quality table's)
+
+
+@dataclass
+class Loaded:
+    """One delivery as read (raw text values); `typed` and `reasons` are filled in when its
+    instrument's files are parsed and validated together."""
+
+    delivery: Delivery
+    sha256: str
+    raw: pd.DataFrame
+    unknown_columns: list[str]
+    typed: pd.DataFrame | None = None
+    reasons: pd.Series | None = None
+
+
+@dataclass
+class Changes:
+    """What a run must write: the files it read, the ones newly rejected, the regions to
+    re-curate (a region is re-curated whole when any of its files changed)."""
+
+    loaded: list[Loaded]
+    rejected: list[FileResult]
+    affected: list[str]
+
+
+# --------------------------------------------------------------------------------- plan
+def check_key(lake: Lake, key: bytes) -> None:
+    recorded = lake.snapshot().get("key_fingerprint")
+    if recorded and recorded != key_fingerprint(key):
+        raise KeyMismatch(
+            "this lake was built with a different pseudonym key (fingerprint "
+            f"{recorded}); ingesting with another key would silently break linkage "
+            "across years. Use the study's key, or start a new data dir."
+        )
+
+
+def plan_run(lake: Lake, study: Study, raw_dir: Path, region: str | None, wave: int | None) -> Plan:
+    """Discover files and decide which must be (re)read: new or changed since last ingest."""
+    disc = discover(raw_dir, study, region, wave)
+    # The quality table covers every region and wave: a narrowed run looks at the whole study
+    # for what is missing (a second walk only then).
+    missing = disc.missing if region is None and wave is None else discover(raw_dir, study).missing
+    manifest = lake.manifest()["files"]
+    to_load: list[Delivery] = []
+    unchanged: list[FileResult] = []
+    shas: dict[str, str] = {}
+    for d in disc.deliveries:
+        sha = sha256_of(d.path)
+        shas[d.relpath] = sha
+        prev = manifest.get(d.relpath)
+        if prev and prev["sha256"] == sha:
+            unchanged.append(from_manifest(d.relpath, prev))
+        else:
+            to_load.append(d)
+    rejected: list[FileResult] = []
+    for r in disc.rejected:
+        path = raw_dir / r.relpath
+        file_sha = sha256_of(path) if path.is_file() else None
+        rejected.append(
+            FileResult(
+                r.relpath,
+                "rejected",
+                r.reason,
+                sha256=file_sha,
+                instrument=r.instrument,
+                region=r.region,
+                wave=r.wave,
+            )
+        )
+    return Plan(disc, to_load, unchanged, rejected, shas, missing)
+
+
+# --------------------------------------------------------------------------------- load
+def load_delivery(d: Delivery, sha: str, study: Study) -> Loaded | FileResult:
+    """Read one file (the IO step); a file that cannot be read is rejected with its reason."""
+    from dwt.ingest.read import read_raw
+
+    instrument = load_instrument(d.instrument)
+    try:
+        raw = read_raw(d.path, instrument)
+    except FileRejected as exc:
+        return _rejected(d, sha, exc.reason)
+    return Loaded(d, sha, raw.frame, list(raw.unknown_columns))
+
+
+def _rejected(d: Delivery, sha: str, reason: str) -> FileResult:
+    return FileResult(
+        d.relpath, "rejected", reason, sha256=sha, instrument=d.instrument, region=d.region,
+        wave=d.wave,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- validate
+def validate_all(loaded: list[Loaded], validator: Validator) -> tuple[list[Any], dict[str, Any]]:
+    """Validate every loaded file, one GX run per instrument (dependency order of the study)."""
+    out: list[Any] = []
+    summaries: dict[str, Any] = {}
+    for name in validator.study.instruments:
+        group = [item for item in loaded if item.delivery.instrument == name]
+        if group:
+            items, summary = validate_instrument(group, load_instrument(name), validator)
+            out.extend(items)
+            summaries[name] = summary
+    return out, summaries
+
+
+def validate_instrument(
+    loaded: list[Loaded], instrument: Instrument, validator: Validator
+) -> tuple[list[Loaded | FileResult], dict[str, Any]]:
+    """Parse and validate every loaded file of one instrument together.
+
+    One GX run judges the files (required columns, at least one row), one parse and one GX
+    run cover all their rows, then key rules apply per file. Batching matters: GX and
+    pandas cost a fixed overhead per call, and a study has ~100 small files.
+    """
+    import pandas as pd
+
+    from dwt.ingest.keys import key_reasons
+    from dwt.ingest.parse import parse_table
+
+    out: list[Loaded | FileResult] = []
+    kept: list[Loaded] = []
+    for item, file_reasons in zip(
+        loaded, validator.validate_files([i.raw for i in loaded], instrument), strict=True
+    ):
+        if file_reasons:
+            out.append(_rejected(item.delivery, item.sha256, "; ".join(file_reasons)))
+        else:
+            kept.append(item)
+    if not kept:
+        return out, {}
+    raw = pd.concat([k.raw for k in kept], ignore_index=True)
+    typed, parse_reasons = parse_table(raw, instrument, validator.study)
+    parse_reasons = parse_reasons.apply(list)
+    typed = typed.copy()
+    typed[STAGED.region] = [k.delivery.region for k in kept for _ in range(len(k.raw))]
+    typed[STAGED.wave] = [k.delivery.wave for k in kept for _ in range(len(k.raw))]
+    typed[STAGED.file] = [k.delivery.relpath for k in kept for _ in range(len(k.raw))]
+    typed[STAGED.row] = [int(i) for k in kept for i in k.raw.index]
+    # A column that already failed parsing gets no second reason from GX for that row.
+    validation = validator.validate_rows(typed, instrument, parse_reasons=parse_reasons)
+    compare = [c for c in instrument.column_names if c in typed.columns]
+    keys = key_reasons(typed, _key_columns(instrument), compare)
+    merged = [
+        _merge(a, b, c)
+        for a, b, c in zip(
+            parse_reasons.to_list(), validation.reasons.to_list(), keys.to_list(), strict=True
+        )
+    ]
+    offset = 0
+    for item in kept:
+        n = len(item.raw)
+        item.typed = typed.iloc[offset : offset + n]
+        item.reasons = pd.Series(merged[offset : offset + n], index=item.typed.index, dtype=object)
+        offset += n
+        out.append(item)
+    return out, validation.summary
+
+
+def _key_columns(instrument: Instrument) -> list[str]:
+    # 'wave' in a survey key is the file's wave: one file per wave, so the key is per file.
+    return [c for c in instrument.key if c != "wave"]
+
+
+def _merge(*lists: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for lst in lists:
+        for r in lst or []:
+            seen.setdefault(r, None)
+    return list(seen)
+
+
+# ------------------------------------------------------------------------------ changes
+def changes(lake: Lake, plan: Plan, processed: list[Loaded | FileResult]) -> Changes | None:
+    """What this run must write, or None when nothing changed (then nothing is written: a
+    re-ingest leaves every byte of the lake as it is)."""
+    files = lake.manifest()["files"]
+    loaded = [p for p in processed if isinstance(p, Loaded)]
+    newly_rejected = [p for p in processed if isinstance(p, FileResult)]
+    affected: set[str] = {item.delivery.region for item in loaded}
+    for r in [*newly_rejected, *plan.rejected]:
+        prev = files.get(r.path)
+        if prev and prev["status"] != "rejected" and r.region:
+            affected.add(r.region)  # a file that delivered before is now rejected
+    manifest_changed = any(
+        files.get(r.path, {}).get("sha256") != r.sha256
+        or files.get(r.path, {}).get("status") != "rejected"
+        for r in [*newly_rejected, *plan.rejected]
+        if r.sha256 is not None
+    )
+    if not loaded and not affected and not manifest_changed:
+        return None
+    return Changes(loaded, newly_rejected, sorted(affected))
+
+
+def unchanged_result(plan: Plan, processed: list[Loaded | FileResult], run_id: str) -> RunResult:
+    results = [*plan.unchanged, *plan.rejected]
+    results += [p for p in processed if isinstance(p, FileResult)]
+    return RunResult(run_summary(run_id, results, plan.discovery.missing), changed=False)
+
+
+# -------------------------------------------------------------------------------- stage
+def stage(tx: Transaction, lake: Lake, plan: Plan, work: Changes) -> None:
+    """Keep the rows of every file read; drop the staged rows of a file now rejected."""
+    for item in work.loaded:
+        d = item.delivery
+        assert item.typed is not None and item.reasons is not None, "stage after validation"
+        stage_rows(tx, d.region, d.wave, d.instrument, item.typed, item.reasons, item.raw)
+    files = lake.manifest()["files"]
+    for r in [*work.rejected, *plan.rejected]:
+        if r.region and r.wave is not None and r.instrument:
+            prev = files.get(r.path)
+            if prev and prev["status"] != "rejected":
+                unstage(tx, r.region, r.wave, r.instrument)
+
+
+# ------------------------------------------------------------------------------- curate
+def curate_region(tx: Transaction, region: str, key: bytes) -> curate.RegionOutput:
+    """Re-curate one region from its staged rows and write its tables into the staged zones."""
+    out = curate.build_region(region, read_staged(tx, region), key)
+    for table in curated_tables().values():
+        tx.remove_tree("curated", table.partition_dir(region=region))
+    for table in restricted_tables().values():
+        if "region" in table.partition:
+            tx.remove_tree("restricted", table.partition_dir(region=region))
+    for rel, arrow in out.research.items():
+        tx.write_parquet("curated", rel, arrow)
+    for rel, arrow in out.restricted.items():
+        tx.write_parquet("restricted", rel, arrow)
+    return out
+
+
+# ------------------------------------------------------------------------------- commit
+def commit(
+    tx: Transaction,
+    lake: Lake,
+    study: Study,
+    plan: Plan,
+    work: Changes,
+    curated: dict[str, curate.RegionOutput],
+    key: bytes,
+    run_id: str,
+    gx_summaries: dict[str, Any],
+) -> RunResult:
+    """Record every file's outcome and counts, the quality table and the snapshot; then commit
+    both zones at once."""
+    files: dict[str, Any] = dict(lake.manifest()["files"])
+    results: list[FileResult] = [*plan.unchanged, *plan.rejected, *work.rejected]
+    counts: dict[str, tuple[int, int, int]] = {}
+    for out in curated.values():
+        counts.update(out.counts)
+    for item in work.loaded:
+        n, good, bad = counts[item.delivery.relpath]
+        d = item.delivery
+        results.append(
+            FileResult(
+                d.relpath, "accepted", None, n, good, bad, item.sha256, d.instrument, d.region,
+                d.wave, item.unknown_columns,
+            )
+        )  # fmt: skip
+    for r in results:
+        if r.status in ("accepted", "rejected") and r.sha256 is not None:
+            files[r.path] = manifest_entry(r, run_id)
+    # Files of a re-curated region that were unchanged keep their counts unless the
+    # cross-file checks moved rows (e.g. a corrected placements file): refresh them.
+    for path, (n, good, bad) in counts.items():
+        if path in files:
+            files[path].update(rows=n, curated=good, quarantined=bad)
+    for r in results:
+        if r.status == "unchanged" and r.path in counts:
+            r.rows, r.curated, r.quarantined = counts[r.path]
+    write_manifest(tx, files)
+    for instrument, summary in gx_summaries.items():
+        tx.write_bytes("restricted", f"gx/{instrument}.json", dumps_json(summary))
+    quality = {region: out.quality for region, out in curated.items()}
+    write_quality(tx, study, files, quality, plan.missing)
+    write_snapshot(tx, files, key)
+    tx.commit()
+    return RunResult(run_summary(run_id, results, plan.discovery.missing), changed=True)
