@@ -22,15 +22,16 @@ demo: $(STAMP)
 system-deps:
 	bash scripts/install-system-deps.sh
 
-## lint, format check and type check
+## lint, format check, type check and the layer contract (pyproject.toml [tool.importlinter])
 check: $(STAMP)
-	$(BIN)/ruff check dwt flows tests bench
-	$(BIN)/ruff format --check dwt flows tests bench
+	$(BIN)/ruff check dwt flows commands tests bench
+	$(BIN)/ruff format --check dwt flows commands tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)
-	$(BIN)/ruff check --fix dwt flows tests bench
-	$(BIN)/ruff format dwt flows tests bench
+	$(BIN)/ruff check --fix dwt flows commands tests bench
+	$(BIN)/ruff format dwt flows commands tests bench
 
 ## the whole test suite (includes `make check`)
 test: $(STAMP) system-deps check

@@ -80,3 +80,50 @@ def test_ingest_flow_runs_tasks_and_publishes_a_summary_without_identifiers(
     again = ingest(data_dir=str(tmp_path))
     assert not again["changed"]
     assert {f["status"] for f in again["files"]} == {"unchanged", "rejected"}
+
+
+async def _task_run_names(flow_run_id: object) -> list[str]:
+    from prefect.client.orchestration import get_client
+
+    body = {
+        "flow_runs": {"id": {"any_": [str(flow_run_id)]}},
+        "limit": 200,
+        "offset": 0,
+        "sort": "EXPECTED_START_TIME_ASC",
+    }
+    async with get_client() as client:
+        response = await client._client.post("/task_runs/filter", json=body)
+        response.raise_for_status()
+    return [str(t["name"]) for t in response.json()]
+
+
+def test_the_flow_runs_the_same_sequence_as_the_plain_steps_and_builds_the_same_lake(
+    prefect_api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lake_runs import digest_but_run_ids
+
+    from dwt.config import Settings
+    from flows.ingest import ingest, run_ingest
+
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "flow-test-key")
+    flowed, plain = tmp_path / "flow", tmp_path / "plain"
+    for data in (flowed, plain):
+        _deliveries(data / "raw")
+        _deliveries_elsewhere(data / "raw")
+
+    state = ingest(data_dir=str(flowed), return_state=True)
+    assert state.is_completed()
+    run_ingest(Settings(data_dir=plain), b"flow-test-key")
+    assert digest_but_run_ids(flowed) == digest_but_run_ids(plain)
+
+    names = asyncio.run(_task_run_names(state.state_details.flow_run_id))
+    # curation is a step of its own per affected region (named for it), between stage and commit
+    assert {"curate-haaglanden", "curate-west-brabant"} <= set(names)
+    order = [n.rsplit("-", 1)[0] if not n.startswith("curate-") else "curate" for n in names]
+    assert order.index("stage") < order.index("curate") < order.index("commit")
+    assert order.count("read") == 5  # one task per file read
+
+
+def _deliveries_elsewhere(raw: Path) -> None:
+    w = raw / "haaglanden" / "2019"
+    write_csv(w / "placements.csv", "placements", [placement(n, 7) for n in range(20, 24)])

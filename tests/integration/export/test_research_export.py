@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
+from commands.export import run_research as run_cli
 from dwt.codebook import render_codebook, spss_code_values, table_columns
 from dwt.config import ConfigError
 from dwt.export.research import (
@@ -21,7 +22,6 @@ from dwt.export.research import (
     SAV_STAMP_OFFSET,
     export_research,
     research_tables,
-    run_cli,
 )
 from dwt.schema import arrow_type, curated_tables, load_instrument
 from dwt.zones import ResearchZone

@@ -206,7 +206,8 @@ def test_a_different_key_is_refused_and_changes_nothing(
     with pytest.raises(KeyMismatch, match="different pseudonym key"):
         run_ingest(settings, b"another-key", validator=validator)
     assert tree_digest(lake_dir) == before
-    assert issubclass(KeyMismatch, Exception) and not issubclass(KeyMismatch, ConfigError)
+    # a configuration error: the CLI answers it with exit 2, like every ConfigError
+    assert issubclass(KeyMismatch, ConfigError) and KeyMismatch.exit_code == 2
 
 
 def test_research_zone_holds_no_identifier_bytes(lake_dir: Path, validator: Validator) -> None:
