@@ -13,7 +13,7 @@ peak memory is the process's max RSS from `os.wait4` (the kernel's rusage of tha
 including any children it waited for). Stages, per scale:
 
     generate     dwt generate --out <work>/s<scale>/data/raw --scale <scale>
-    ingest       the pipeline functions without Prefect (tests/ingest_driver.py) on a fresh lake
+    ingest       the flow's sequence with plain steps (tests/helpers/ingest_driver.py), fresh lake
     re-ingest    the same again: nothing changed, nothing written
     ingest-cli   (scale 1 only) `dwt ingest` as a user runs it, ephemeral Prefect server
     metrics      dwt metrics --json
@@ -125,7 +125,7 @@ def bench_scale(scale: float, seed: int, work: Path, reuse: bool) -> dict[str, A
     raw_bytes = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
 
     _fresh_lake(data)
-    driver = str(REPO / "tests" / "ingest_driver.py")
+    driver = str(REPO / "tests" / "helpers" / "ingest_driver.py")
     _stage(stages, "ingest", [py, driver, str(data)])
     _stage(stages, "re-ingest", [py, driver, str(data)])
     if scale == 1:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deliveries import employee_answer, placement, tree_digest, write_csv
+from helpers.deliveries import employee_answer, placement, tree_digest, write_csv
 
 DWT = [sys.executable, "-m", "commands"]
 

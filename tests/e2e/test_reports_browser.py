@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers.reports_lake import write_lake
 from matplotlib import image
-from reports_lake import write_lake
 
 from dwt.zones import ResearchZone
 from flows.report import run_reports

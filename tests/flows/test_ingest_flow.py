@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from deliveries import contact, employee_answer, make_bsn, make_kvk, placement, write_csv
+from helpers.deliveries import contact, employee_answer, make_bsn, make_kvk, placement, write_csv
 
 REGION = "west-brabant"
 
@@ -100,7 +100,7 @@ async def _task_run_names(flow_run_id: object) -> list[str]:
 def test_the_flow_runs_the_same_sequence_as_the_plain_steps_and_builds_the_same_lake(
     prefect_api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lake_runs import digest_but_run_ids
+    from helpers.lake_runs import digest_but_run_ids
 
     from dwt.config import Settings
     from flows.ingest import ingest, run_ingest

@@ -3,7 +3,7 @@
 Property tests (hypothesis, bounded examples) feed `read_raw` + `parse_table` random bytes,
 valid csv/xlsx/sav files cut at random points, csv text in the wrong encoding, broken quoting
 and formula-like cells; example tests add a 1 MB cell and folder names with spaces, unicode,
-quotes and newlines under raw/, run through the whole ingest (tests/ingest_driver.py), which
+quotes and newlines under raw/, run through the whole ingest (tests/helpers/ingest_driver.py), which
 must finish and leave a readable lake with no half-written state.
 
 A .sav file with corrupted *contents* (bytes flipped inside, not just cut short) can make
@@ -20,9 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from lake_runs import (
+from helpers.lake_runs import (
     REGION,
     copy_waves,
     generated_region,
@@ -30,6 +28,8 @@ from lake_runs import (
     leftovers,
     views_readable,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dwt.ingest.parse import parse_table
 from dwt.ingest.read import FileRejected, read_raw

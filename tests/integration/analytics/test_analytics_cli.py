@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analytics_lake import d, lake_of_size, write_history, write_table
+from helpers.analytics_lake import d, lake_of_size, write_history, write_table
 
 from commands.main import main
 

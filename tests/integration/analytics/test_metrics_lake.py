@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from analytics_lake import contact, d, lake_of_size, placement, write_history, write_table
+from helpers.analytics_lake import contact, d, lake_of_size, placement, write_history, write_table
 
 from dwt.analytics.metrics import compute_metrics
 from dwt.zones import ResearchZone

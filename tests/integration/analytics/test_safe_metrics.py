@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analytics_lake import lake_of_size, write_history
+from helpers.analytics_lake import lake_of_size, write_history
 
 from dwt.analytics.disclosure import apply_safe
 from dwt.analytics.metrics import compute_metrics, to_json
@@ -214,7 +214,7 @@ def logical_counts(group: dict[str, Any], g: tuple, month: float) -> list[list[t
 def test_every_count_shown_in_two_places_is_shown_alike_or_hidden_in_both(
     tmp_path: Path,
 ) -> None:
-    from reports_lake import write_lake
+    from helpers.reports_lake import write_lake
 
     from dwt.schema import load_study
 

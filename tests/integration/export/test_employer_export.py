@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.reports_lake import EMPLOYERS, LakePaths, secrets, write_lake
 from openpyxl import load_workbook
-from reports_lake import EMPLOYERS, LakePaths, secrets, write_lake
 
 from commands.main import main
 from dwt.export.employer import SHEETS

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from deliveries import tree_digest
+from helpers.deliveries import tree_digest
 
 from dwt.config import Settings
 from dwt.generate import generate_study

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reports_lake import write_lake
+from helpers.reports_lake import write_lake
 
 from dwt.zones import ResearchZone
 from flows.report import run_reports

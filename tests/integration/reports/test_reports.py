@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
+from helpers.reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
 
 from commands.main import main
 from dwt.zones import ResearchZone

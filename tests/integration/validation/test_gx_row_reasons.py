@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from gx_frames import CLEAN, clean_rows, typed_frame
+from helpers.gx_frames import CLEAN, clean_rows, typed_frame
 
 from dwt.schema import load_instrument
 from dwt.validation.runner import RowValidation, Validator

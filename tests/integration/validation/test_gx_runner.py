@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from gx_frames import clean_rows, typed_frame
+from helpers.gx_frames import clean_rows, typed_frame
 
 from dwt.schema import load_instrument
 from dwt.validation import gxcontext

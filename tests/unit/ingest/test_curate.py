@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pyarrow as pa
-from deliveries import contact, employee_answer, make_bsn, make_kvk, placement
+from helpers.deliveries import contact, employee_answer, make_bsn, make_kvk, placement
 
 from dwt.ingest.curate import build_region
 from dwt.ingest.parse import parse_table

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lake_runs import TEST_KEY, copy_waves, generated_region, ingest, tree_digest
+from helpers.lake_runs import TEST_KEY, copy_waves, generated_region, ingest, tree_digest
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Two ingests started together on one data dir run one after the other, never interleaved.
 
-Both are real subprocesses (tests/ingest_driver.py). The lake lock (`Lake.locked`, flock on
+Both are real subprocesses (tests/helpers/ingest_driver.py). The lake lock (`Lake.locked`, flock on
 `.dwt.lock`) makes the second wait; it then plans against the first one's manifest, finds every
 file unchanged and writes nothing. The lake ends byte-for-byte as after two sequential runs
 (the run id inside `_snapshot.json` and the manifest aside: see test_crash_safety).
@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from lake_runs import (
+from helpers.lake_runs import (
     copy_waves,
     digest_but_run_ids,
     generated_region,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from deliveries import (
+from helpers.deliveries import (
     contact,
     employee_answer,
     employer_answer,

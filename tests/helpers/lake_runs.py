@@ -1,5 +1,5 @@
 """Helpers for the crash, concurrency and key tests: a small generated study, ingest
-subprocesses (tests/ingest_driver.py) and digests of the lake's zones.
+subprocesses (tests/helpers/ingest_driver.py) and digests of the lake's zones.
 
 The study is the synthetic generator's (`dwt.generate`) at a small scale, cut down to one
 region so an ingest subprocess stays quick; `before` holds its first waves, `later` the next.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-DRIVER = REPO / "tests" / "ingest_driver.py"
+DRIVER = REPO / "tests" / "helpers" / "ingest_driver.py"
 TEST_KEY = "dwt-test-key-not-secret"
 REGION = "gooi-vechtstreek"
 ZONES = ("curated", "restricted")

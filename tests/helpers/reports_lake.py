@@ -27,7 +27,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from analytics_lake import d, placement, write_history, write_table
+
+from helpers.analytics_lake import d, placement, write_history, write_table
 
 HAAG = "haaglanden"
 WB = "west-brabant"

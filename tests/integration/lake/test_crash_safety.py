@@ -1,7 +1,7 @@
 """An ingest killed with SIGKILL at any point leaves the lake whole, and a re-run finishes it.
 
-Each case runs a real ingest subprocess (tests/ingest_driver.py) on a lake that already holds
-earlier waves, with DWT_CRASH_AT naming the point where the process kills itself
+Each case runs a real ingest subprocess (tests/helpers/ingest_driver.py) on a lake that
+already holds earlier waves, with DWT_CRASH_AT naming the point where the process kills itself
 (dwt/lake.py, CRASH_ENV). Then, as every ingest does under its lock, `recover()` runs, and:
 
 - a kill before the commit journal exists leaves both zones byte-for-byte as before the run;
@@ -24,7 +24,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from lake_runs import (
+from helpers.lake_runs import (
     copy_waves,
     digest_but_run_ids,
     generated_region,

@@ -2,7 +2,7 @@
 
 Run as a script (a subprocess of a test or of `make bench`):
 
-    python tests/ingest_driver.py DATA_DIR [--region R] [--wave Y]
+    python tests/helpers/ingest_driver.py DATA_DIR [--region R] [--wave Y]
 
 The key comes from DWT_PSEUDONYM_KEY (or --key-file). It takes the lake's lock and runs
 `recover()` first, exactly as the flow does, prints the run summary as JSON on stdout and exits
