@@ -3,7 +3,8 @@
 Every error dwt raises on purpose derives from `DwtError`; the CLI (`commands.main`) catches
 `DwtError` alone, prints `dwt <command>: error: <message>` and exits with the error's
 `exit_code`. Exit codes: 0 ok, 1 some input rejected or the data has a problem, 2 usage or
-configuration error, 3 the lake is busy (another writer holds it: try again later).
+configuration error, 3 the lake is busy (another writer holds it: try again later), 4 the
+lake could not be written (disk full, read-only): it is as it was before the run.
 
 Messages carry names, paths and reasons, never a value read from a delivery: Prefect records
 the message of every exception a task raises.
@@ -15,6 +16,7 @@ EXIT_OK = 0
 EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
+EXIT_WRITE = 4
 
 
 class DwtError(Exception):
@@ -45,6 +47,12 @@ class LakeBusy(DwtError):
     """Another writer holds the lake for longer than we were willing to wait."""
 
     exit_code = EXIT_BUSY
+
+
+class LakeWriteError(DwtError):
+    """The file system refused a write (disk full, read-only); the lake is as it was."""
+
+    exit_code = EXIT_WRITE
 
 
 class NoCuratedData(DwtError):

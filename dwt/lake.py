@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dwt.config import Settings
-from dwt.errors import LakeBusy
+from dwt.errors import ConfigError, LakeBusy, LakeWriteError
 from dwt.files import atomic_target, write_atomic
 from dwt.zones import SNAPSHOT
 
@@ -91,13 +91,43 @@ class Lake:
     def zone(self, name: str) -> Path:
         return {"curated": self.curated, "restricted": self.restricted}[name]
 
+    # -- layout ------------------------------------------------------------------------
+    def check_layout(self) -> None:
+        """Refuse, before any work, a layout whose commit could not be atomic.
+
+        The commit replaces each zone folder by a rename inside the data folder; a zone that is
+        a mount point (EBUSY), a symbolic link (the staging copy would land outside it) or on
+        another file system than the data folder (EXDEV) cannot be swapped, and the research
+        zone could be published without its restricted twin.
+        """
+        for name in ZONES:
+            live = self.zone(name)
+            if live.is_symlink():
+                raise ConfigError(
+                    f"the {name} zone {live} is a symbolic link; the commit swaps zone folders "
+                    "by rename inside the data folder. Point --data-dir at the real folder."
+                )
+            if not live.exists():
+                continue
+            if os.path.ismount(live) or live.stat().st_dev != self.data_dir.stat().st_dev:
+                raise ConfigError(
+                    f"the {name} zone {live} is a mount point or on another file system than "
+                    f"{self.data_dir}; the two zones are committed together by renames inside "
+                    "one file system. Mount the volume as the data folder (or a folder above "
+                    "it), so that both zones are folders on it."
+                )
+
     # -- locking -----------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self, wait_seconds: float = 600.0, poll: float = 0.2) -> Iterator[None]:
         """Exclusive ingest lock. A second ingest waits up to `wait_seconds`, then fails."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise write_error(self.data_dir, exc) from None
+        try:
+            self.check_layout()
             deadline = time.monotonic() + wait_seconds
             while True:
                 try:
@@ -180,20 +210,36 @@ class Lake:
         return Transaction(self)
 
 
+def write_error(data_dir: Path, exc: OSError) -> LakeWriteError:
+    """The file system's refusal in one value-free line (its reason, never a file's content)."""
+    reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+    return LakeWriteError(
+        f"cannot write the lake under {data_dir} ({reason}); it is as it was before this run"
+    )
+
+
 class Transaction:
-    """Staged copies of both zones; nothing is visible until `commit()`."""
+    """Staged copies of both zones; nothing is visible until `commit()`.
+
+    A write the file system refuses (disk full, read-only) raises `LakeWriteError`; the caller
+    aborts, which removes the staged copies, so the live zones are untouched.
+    """
 
     def __init__(self, lake: Lake):
         self.lake = lake
         self.staging: dict[str, Path] = {}
-        for name in ZONES:
-            live, new, _ = lake._paths(name)
-            if new.exists():
-                shutil.rmtree(new)
-            _link_tree(live, new)
-            self.staging[name] = new
         self.changed = False
         self._writes = 0  # files written so far, for the crash-point hook
+        try:
+            for name in ZONES:
+                live, new, _ = lake._paths(name)
+                if new.exists():
+                    shutil.rmtree(new)
+                self.staging[name] = new
+                _link_tree(live, new)
+        except OSError as exc:
+            self.abort()
+            raise write_error(lake.data_dir, exc) from None
 
     def path(self, zone: str, relative: str | Path) -> Path:
         return self.staging[zone] / relative
@@ -201,14 +247,20 @@ class Transaction:
     # Writes replace a file's directory entry (a new inode), never the shared, hard-linked inode
     # of the live zone.
     def write_bytes(self, zone: str, relative: str | Path, data: bytes) -> None:
-        write_atomic(self.path(zone, relative), data)
+        try:
+            write_atomic(self.path(zone, relative), data)
+        except OSError as exc:
+            raise write_error(self.lake.data_dir, exc) from None
         self._wrote()
 
     def write_parquet(self, zone: str, relative: str | Path, table: pa.Table) -> None:
         import pyarrow.parquet as pq
 
-        with atomic_target(self.path(zone, relative)) as tmp:
-            pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        try:  # Arrow's IO errors (a full disk among them) are OSErrors
+            with atomic_target(self.path(zone, relative)) as tmp:
+                pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        except OSError as exc:
+            raise write_error(self.lake.data_dir, exc) from None
         self._wrote()
 
     def _wrote(self) -> None:
@@ -229,12 +281,17 @@ class Transaction:
         lake = self.lake
         for new in self.staging.values():
             _fsync_dir(new)
-        write_atomic(lake.data_dir / JOURNAL, b"commit\n", durable=True)
+        try:
+            write_atomic(lake.data_dir / JOURNAL, b"commit\n", durable=True)
+        except OSError as exc:
+            raise write_error(lake.data_dir, exc) from None
         _fsync_dir(lake.data_dir)
         _crash_point("journal")
         lake.recover()  # the roll-forward path is the commit: one code path for both
 
     def abort(self) -> None:
+        """Drop the staged copies (never the live zones); a copy that cannot be removed now is
+        removed by the next run's `recover()`."""
         for new in self.staging.values():
             if new.exists():
-                shutil.rmtree(new)
+                shutil.rmtree(new, ignore_errors=True)

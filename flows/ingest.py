@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from dwt.config import Settings, settings_from_args
+from dwt.errors import LakeWriteError
 from dwt.ingest import steps
 from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_run_log
 from dwt.lake import Lake
@@ -63,7 +64,14 @@ def run_ingest(
             except BaseException:
                 tx.abort()
                 raise
-    write_run_log(settings.runs_dir, result)
+    try:
+        write_run_log(settings.runs_dir, result)
+    except OSError as exc:
+        state = "updated" if result.changed else "unchanged"
+        raise LakeWriteError(
+            f"the lake was {state}, but its run log could not be written under "
+            f"{settings.runs_dir} ({exc.strerror})"
+        ) from None
     return result
 
 

@@ -23,7 +23,7 @@ class FileResult:
     """One line of the run manifest: what happened to one file. No row values."""
 
     path: str
-    status: str  # accepted | rejected | unchanged
+    status: str  # accepted | rejected | unchanged | removed
     reason: str | None = None
     rows: int | None = None
     curated: int | None = None
@@ -52,6 +52,24 @@ def from_manifest(relpath: str, prev: dict[str, Any]) -> FileResult:
     fields["status"] = status
     fields["unknown_columns"] = prev.get("unknown_columns") or []
     return FileResult(path=relpath, **fields)
+
+
+REMOVED = "no longer under raw/: what it delivered was removed from the lake"
+
+
+def removed(relpath: str, prev: dict[str, Any]) -> FileResult:
+    """A file the manifest knows that is no longer delivered: the lake follows raw/."""
+    return FileResult(
+        relpath, "removed", REMOVED, sha256=prev.get("sha256"), instrument=prev.get("instrument"),
+        region=prev.get("region"), wave=prev.get("wave"),
+    )  # fmt: skip
+
+
+def slot(entry: dict[str, Any] | FileResult) -> tuple[Any, Any, Any]:
+    """The (region, wave, instrument) a file delivers: the lake holds one file's rows per slot."""
+    if isinstance(entry, FileResult):
+        return entry.region, entry.wave, entry.instrument
+    return entry.get("region"), entry.get("wave"), entry.get("instrument")
 
 
 def manifest_entry(r: FileResult, run_id: str) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from dwt.ingest.manifest import (
     RunResult,
     from_manifest,
     manifest_entry,
+    removed,
     run_summary,
+    slot,
     write_manifest,
     write_snapshot,
 )
@@ -48,6 +50,7 @@ class Plan:
     rejected: list[FileResult]
     shas: dict[str, str]
     missing: list[str]  # not-delivered instruments over the whole study (the quality table's)
+    removed: list[FileResult]  # in the manifest, in scope, but no longer under raw/
 
 
 @dataclass
@@ -91,6 +94,7 @@ def plan_run(lake: Lake, study: Study, raw_dir: Path, region: str | None, wave: 
     # for what is missing (a second walk only then).
     missing = disc.missing if region is None and wave is None else discover(raw_dir, study).missing
     manifest = lake.manifest()["files"]
+    owners = _slot_owners(manifest)
     to_load: list[Delivery] = []
     unchanged: list[FileResult] = []
     shas: dict[str, str] = {}
@@ -98,7 +102,12 @@ def plan_run(lake: Lake, study: Study, raw_dir: Path, region: str | None, wave: 
         sha = sha256_of(d.path)
         shas[d.relpath] = sha
         prev = manifest.get(d.relpath)
-        if prev and prev["sha256"] == sha:
+        # Unchanged only if the bytes are the same and the lake holds this file's rows for its
+        # slot: a csv restored after an xlsx replaced it must be read again.
+        owned = prev is not None and (
+            prev["status"] == "rejected" or owners.get(slot(prev)) == d.relpath
+        )
+        if prev and prev["sha256"] == sha and owned:
             unchanged.append(from_manifest(d.relpath, prev))
         else:
             to_load.append(d)
@@ -117,7 +126,30 @@ def plan_run(lake: Lake, study: Study, raw_dir: Path, region: str | None, wave: 
                 wave=r.wave,
             )
         )
-    return Plan(disc, to_load, unchanged, rejected, shas, missing)
+    seen = {d.relpath for d in disc.deliveries} | {r.relpath for r in disc.rejected}
+    gone = [
+        removed(path, prev)
+        for path, prev in sorted(manifest.items())
+        if path not in seen and _in_scope(prev, region, wave)
+    ]
+    return Plan(disc, to_load, unchanged, rejected, shas, missing, gone)
+
+
+def _slot_owners(manifest: dict[str, Any]) -> dict[tuple[Any, Any, Any], str | None]:
+    """The accepted file whose rows the lake holds, per slot (None when the manifest, as an
+    older version could leave it, names two: then neither counts as unchanged)."""
+    owners: dict[tuple[Any, Any, Any], str | None] = {}
+    for path, entry in manifest.items():
+        if entry["status"] == "accepted":
+            key = slot(entry)
+            owners[key] = None if key in owners else path
+    return owners
+
+
+def _in_scope(entry: dict[str, Any], region: str | None, wave: int | None) -> bool:
+    return (region is None or entry.get("region") == region) and (
+        wave is None or entry.get("wave") == wave
+    )
 
 
 # --------------------------------------------------------------------------------- load
@@ -228,37 +260,39 @@ def changes(lake: Lake, plan: Plan, processed: list[Loaded | FileResult]) -> Cha
     loaded = [p for p in processed if isinstance(p, Loaded)]
     newly_rejected = [p for p in processed if isinstance(p, FileResult)]
     affected: set[str] = {item.delivery.region for item in loaded}
-    for r in [*newly_rejected, *plan.rejected]:
+    for r in [*newly_rejected, *plan.rejected, *plan.removed]:
         prev = files.get(r.path)
         if prev and prev["status"] != "rejected" and r.region:
-            affected.add(r.region)  # a file that delivered before is now rejected
+            affected.add(r.region)  # a file that delivered before is now rejected, or gone
     manifest_changed = any(
         files.get(r.path, {}).get("sha256") != r.sha256
         or files.get(r.path, {}).get("status") != "rejected"
         for r in [*newly_rejected, *plan.rejected]
         if r.sha256 is not None
     )
-    if not loaded and not affected and not manifest_changed:
+    if not loaded and not affected and not manifest_changed and not plan.removed:
         return None
     return Changes(loaded, newly_rejected, sorted(affected))
 
 
 def unchanged_result(plan: Plan, processed: list[Loaded | FileResult], run_id: str) -> RunResult:
-    results = [*plan.unchanged, *plan.rejected]
+    results = [*plan.unchanged, *plan.rejected, *plan.removed]
     results += [p for p in processed if isinstance(p, FileResult)]
     return RunResult(run_summary(run_id, results, plan.discovery.missing), changed=False)
 
 
 # -------------------------------------------------------------------------------- stage
 def stage(tx: Transaction, lake: Lake, plan: Plan, work: Changes) -> None:
-    """Keep the rows of every file read; drop the staged rows of a file now rejected."""
+    """Keep the rows of every file read; drop the staged rows of a file now rejected or gone
+    (unless another file now delivers its slot)."""
     for item in work.loaded:
         d = item.delivery
         assert item.typed is not None and item.reasons is not None, "stage after validation"
         stage_rows(tx, d.region, d.wave, d.instrument, item.typed, item.reasons, item.raw)
     files = lake.manifest()["files"]
-    for r in [*work.rejected, *plan.rejected]:
-        if r.region and r.wave is not None and r.instrument:
+    restaged = {(i.delivery.region, i.delivery.wave, i.delivery.instrument) for i in work.loaded}
+    for r in [*work.rejected, *plan.rejected, *plan.removed]:
+        if r.region and r.wave is not None and r.instrument and slot(r) not in restaged:
             prev = files.get(r.path)
             if prev and prev["status"] != "rejected":
                 unstage(tx, r.region, r.wave, r.instrument)
@@ -295,7 +329,9 @@ def commit(
     """Record every file's outcome and counts, the quality table and the snapshot; then commit
     both zones at once."""
     files: dict[str, Any] = dict(lake.manifest()["files"])
-    results: list[FileResult] = [*plan.unchanged, *plan.rejected, *work.rejected]
+    results: list[FileResult] = [*plan.unchanged, *plan.rejected, *work.rejected, *plan.removed]
+    for gone in plan.removed:
+        files.pop(gone.path, None)
     counts: dict[str, tuple[int, int, int]] = {}
     for out in curated.values():
         counts.update(out.counts)
@@ -311,6 +347,12 @@ def commit(
     for r in results:
         if r.status in ("accepted", "rejected") and r.sha256 is not None:
             files[r.path] = manifest_entry(r, run_id)
+    # One accepted file per slot: a file re-sent in another format replaces the earlier one.
+    accepted_now = {slot(r): r.path for r in results if r.status == "accepted"}
+    for path, entry in list(files.items()):
+        owner = accepted_now.get(slot(entry))
+        if entry["status"] == "accepted" and owner is not None and owner != path:
+            del files[path]
     # Files of a re-curated region that were unchanged keep their counts unless the
     # cross-file checks moved rows (e.g. a corrected placements file): refresh them.
     for path, (n, good, bad) in counts.items():

@@ -106,6 +106,22 @@ def write_csv(
     return path
 
 
+def write_xlsx(path: Path, instrument: str, rows: Iterable[Mapping[str, str]]) -> Path:
+    """The same rows as an xlsx workbook (first sheet, canonical headers, text cells)."""
+    from openpyxl import Workbook
+
+    inst = load_instrument(instrument)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(inst.column_names)
+    for row in rows:
+        sheet.append([row.get(n, "") for n in inst.column_names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
 def placement(n: int, employer: int = 0, **overrides: str) -> dict[str, str]:
     row = {
         **PLACEMENT_DEFAULTS,
@@ -155,7 +171,7 @@ def tree_digest(root: Path) -> dict[str, str]:
     if not root.exists():
         return {}
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }

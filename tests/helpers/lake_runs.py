@@ -7,7 +7,6 @@ region so an ingest subprocess stays quick; `before` holds its first waves, `lat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from helpers.deliveries import tree_digest
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = REPO / "tests" / "helpers" / "ingest_driver.py"
@@ -70,17 +71,6 @@ def ingest(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     return proc
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """sha256 of every file under `root` (relative posix path -> hex); {} if it is missing."""
-    if not root.exists():
-        return {}
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def lake_digest(data_dir: Path) -> dict[str, dict[str, str]]:

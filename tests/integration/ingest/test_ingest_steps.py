@@ -16,6 +16,7 @@ from helpers.deliveries import (
     placement,
     tree_digest,
     write_csv,
+    write_xlsx,
 )
 
 from dwt.analytics.views import connect
@@ -228,3 +229,88 @@ def test_research_zone_holds_no_identifier_bytes(lake_dir: Path, validator: Vali
     # ... while the restricted zone does hold them (proves the scan would find them)
     restricted = str(pq.read_table(lake_dir / "restricted/directory").to_pylist())
     assert make_kvk(0) in restricted
+
+
+def _curated_rows(lake_dir: Path, table: str, wave: int) -> int:
+    con = connect(lake_dir / "curated")
+    try:
+        row = con.execute(f"SELECT count(*) FROM {table} WHERE wave = {wave}").fetchone()
+        assert row is not None
+        return int(row[0])
+    finally:
+        con.close()
+
+
+def _reconciles(lake_dir: Path) -> None:
+    """Manifest, quality table and curated rows agree: one accepted file per slot, and each
+    accepted file's curated count is the number of rows the lake holds for it."""
+    manifest = json.loads((lake_dir / "restricted" / "manifest.json").read_text())["files"]
+    accepted = [e for e in manifest.values() if e["status"] == "accepted"]
+    slots = [(e["region"], e["wave"], e["instrument"]) for e in accepted]
+    assert len(slots) == len(set(slots))
+    for e in accepted:
+        if e["instrument"] == "employee_survey":
+            assert _curated_rows(lake_dir, "employee_survey", e["wave"]) == e["curated"]
+    con = connect(lake_dir / "curated")
+    try:
+        quality = con.execute(
+            "SELECT wave, instrument, rows FROM quality WHERE outcome = 'accepted'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert sorted((w, i, n) for w, i, n in quality) == sorted(
+        (e["wave"], e["instrument"], e["rows"]) for e in accepted
+    )
+
+
+def test_a_delivery_resent_in_another_format_replaces_the_first_and_back_again(
+    lake_dir: Path, validator: Validator
+) -> None:
+    settings = Settings(data_dir=lake_dir)
+    run_ingest(settings, KEY, validator=validator)
+    survey = lake_dir / "raw" / REGION / "2018" / "employee_survey.csv"
+    original = survey.read_bytes()
+    # corrected as xlsx (three answers instead of five), the csv taken away
+    survey.unlink()
+    write_xlsx(survey.with_suffix(".xlsx"), "employee_survey",
+               [employee_answer(n, 2018) for n in (1, 2, 4)])  # fmt: skip
+    result = run_ingest(settings, KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/employee_survey.xlsx"]["status"] == "accepted"
+    assert files[f"{REGION}/2018/employee_survey.csv"]["status"] == "removed"
+    assert _curated_rows(lake_dir, "employee_survey", 2018) == 3
+    _reconciles(lake_dir)
+
+    # then the csv is restored, byte for byte, and the xlsx taken away
+    survey.with_suffix(".xlsx").unlink()
+    survey.write_bytes(original)
+    result = run_ingest(settings, KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/employee_survey.csv"]["status"] == "accepted"
+    assert files[f"{REGION}/2018/employee_survey.xlsx"]["status"] == "removed"
+    assert _curated_rows(lake_dir, "employee_survey", 2018) == 2  # 5 delivered, 3 quarantined
+    _reconciles(lake_dir)
+
+
+def test_a_raw_file_deleted_after_ingest_takes_its_rows_out_of_the_lake(
+    lake_dir: Path, validator: Validator
+) -> None:
+    settings = Settings(data_dir=lake_dir)
+    run_ingest(settings, KEY, validator=validator)
+    assert _curated_rows(lake_dir, "employee_survey", 2018) == 2
+    (lake_dir / "raw" / REGION / "2018" / "employee_survey.csv").unlink()
+
+    result = run_ingest(settings, KEY, validator=validator)
+    assert result.changed and result.exit_code == 0
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/employee_survey.csv"]["status"] == "removed"
+    assert f"{REGION}/2018/employee_survey" in result.summary["missing"]
+    assert _curated_rows(lake_dir, "employee_survey", 2018) == 0
+    manifest = json.loads((lake_dir / "restricted" / "manifest.json").read_text())["files"]
+    assert f"{REGION}/2018/employee_survey.csv" not in manifest
+    assert not (
+        lake_dir / "restricted" / "staged" / REGION / "2018" / "employee_survey.parquet"
+    ).exists()
+    _reconciles(lake_dir)
+    # and the next run has nothing to do
+    assert not run_ingest(settings, KEY, validator=validator).changed
