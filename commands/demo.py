@@ -1,6 +1,6 @@
 """`dwt demo` (what `make demo` runs): the main job on the embedded default.
 
-Local files under ./data, an ephemeral Prefect server started once for the whole run, no
+Local files under ./data, the local Prefect server (commands/local_api.py) for the whole run, no
 configuration: if data/raw holds no delivery yet, a synthetic study is generated into it;
 a local pseudonym key is created once in the restricted zone (real ingests refuse to run
 without the study's key); then every stage runs as one Prefect flow with subflows.
@@ -37,11 +37,16 @@ def run_cli(args: argparse.Namespace) -> int:
         key_file = str(key_path)
         print(f"using the local demo key {key_path} (a real study sets {ENV_KEY})")
 
+    from commands.local_api import configured_api, prefect_api
     from flows.demo import demo
 
-    outputs = demo(data_dir=str(settings.data_dir), key_file=key_file, reports_dir=args.out)
+    local = configured_api() is None
+    with prefect_api() as api:
+        outputs = demo(data_dir=str(settings.data_dir), key_file=key_file, reports_dir=args.out)
     print()
     print("outputs:")
     for label, where in outputs["outputs"].items():
         print(f"  {label:<22} {where}")
+    if local:
+        print(f"  {'Prefect UI':<22} {api.removesuffix('/api')} (local server, stops when unused)")
     return int(outputs["exit_code"])

@@ -34,11 +34,13 @@ def preflight(data_dir: str | None, key_file: str | None) -> None:
 def run_cli(args: argparse.Namespace) -> int:
     check_scope(args.region, args.wave)
     preflight(args.data_dir, args.key_file)
+    from commands.local_api import prefect_api
     from flows.ingest import ingest
 
-    result = ingest(
-        data_dir=args.data_dir, region=args.region, wave=args.wave, key_file=args.key_file
-    )
+    with prefect_api():
+        result = ingest(
+            data_dir=args.data_dir, region=args.region, wave=args.wave, key_file=args.key_file
+        )
     print(summary_text(result, args.json))
     if result["exit_code"]:
         print("some files were rejected; the others were ingested", file=sys.stderr)

@@ -119,8 +119,15 @@ class Lake:
 
     # -- locking -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def locked(self, wait_seconds: float = 600.0, poll: float = 0.2) -> Iterator[None]:
-        """Exclusive ingest lock. A second ingest waits up to `wait_seconds`, then fails."""
+    def locked(
+        self, owner: str = "", wait_seconds: float = 600.0, poll: float = 0.2
+    ) -> Iterator[str | None]:
+        """Exclusive ingest lock. A second ingest waits up to `wait_seconds`, then fails.
+
+        The lock file names its holder (`owner`, e.g. the Prefect flow run) while it is held and
+        is emptied on release; a name found there on entry is a holder that died without
+        releasing (SIGKILL, power loss). It is yielded, so the caller can mark that run crashed.
+        """
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
@@ -143,7 +150,10 @@ class Lake:
                         ) from None
                     time.sleep(poll)
             self.recover()
-            yield
+            stale = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or None
+            _set_owner(fd, owner)
+            yield stale
+            _set_owner(fd, "")
         finally:
             os.close(fd)  # closing releases the flock
 
@@ -208,6 +218,13 @@ class Lake:
 
     def begin(self) -> Transaction:
         return Transaction(self)
+
+
+def _set_owner(fd: int, owner: str) -> None:
+    os.ftruncate(fd, 0)
+    if owner:
+        os.pwrite(fd, owner.encode() + b"\n", 0)
+    os.fsync(fd)
 
 
 def write_error(data_dir: Path, exc: OSError) -> LakeWriteError:

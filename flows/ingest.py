@@ -8,9 +8,10 @@ function with plain steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact
 
 from dwt.config import Settings, settings_from_args
@@ -33,12 +34,20 @@ def run_ingest(
     wave: int | None = None,
     step: Step = plain,
     validator: Validator | None = None,
+    owner: str = "",
+    on_stale: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """The ingest of `settings.raw_dir` (optionally one region and/or wave) into the lake."""
+    """The ingest of `settings.raw_dir` (optionally one region and/or wave) into the lake.
+
+    `owner` names this run in the lake's lock; `on_stale` is told the owner of an earlier run
+    that died holding it (its commit was recovered from the journal by then).
+    """
     study = load_study()
     lake = Lake(settings)
     run_id = new_run_id()
-    with lake.locked():
+    with lake.locked(owner) as stale:
+        if stale and on_stale:
+            on_stale(stale)
         steps.check_key(lake, key)
         plan = step(steps.plan_run, name="discover")(lake, study, settings.raw_dir, region, wave)
         read = step(steps.load_delivery, name="read", retries=2, retry_delay_seconds=2)
@@ -75,6 +84,29 @@ def run_ingest(
     return result
 
 
+FLOW_RUN_OWNER = "prefect-flow-run:"
+
+
+def mark_crashed(owner: str) -> None:
+    """Mark the flow run of an ingest that died holding the lake as Crashed in Prefect (it
+    would stay "Running" for ever). Best effort: the run may belong to another server."""
+    if not owner.startswith(FLOW_RUN_OWNER):
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    logger = get_run_logger()
+    run_id = owner.removeprefix(FLOW_RUN_OWNER)
+    message = "the ingest process ended without finishing; the next run recovered the lake"
+    try:
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(run_id, Crashed(message=message), force=True)
+    except Exception as exc:  # an unknown run or another server: the lake is fine either way
+        logger.warning("could not mark ingest run %s crashed: %s", run_id, type(exc).__name__)
+    else:
+        logger.warning("ingest run %s had died holding the lake: marked crashed", run_id)
+
+
 def _validator() -> Validator:
     from dwt.validation.runner import Validator
 
@@ -90,7 +122,11 @@ def ingest(
 ) -> dict[str, Any]:
     """Ingest the raw deliveries under `<data_dir>/raw` (optionally one region and/or wave)."""
     logger = get_run_logger()
-    result = run_ingest(settings_from_args(data_dir), load_key(key_file), region, wave, as_task)
+    owner = f"{FLOW_RUN_OWNER}{runtime.flow_run.id}"
+    result = run_ingest(
+        settings_from_args(data_dir), load_key(key_file), region, wave, as_task,
+        owner=owner, on_stale=mark_crashed,
+    )  # fmt: skip
     create_markdown_artifact(
         key="ingest-summary",
         markdown=summary_markdown(result.summary),

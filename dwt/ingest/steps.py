@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dwt.errors import FileRejected, KeyMismatch
-from dwt.ingest import curate
 from dwt.ingest.discover import Delivery, Discovery, discover, sha256_of
 from dwt.ingest.manifest import (
     FileResult,
@@ -30,7 +29,6 @@ from dwt.ingest.manifest import (
     write_manifest,
     write_snapshot,
 )
-from dwt.ingest.quality import write_quality
 from dwt.ingest.staging import STAGED, read_staged, stage_rows, unstage
 from dwt.lake import Lake, Transaction, dumps_json
 from dwt.pseudonym import key_fingerprint
@@ -39,6 +37,7 @@ from dwt.schema import Instrument, Study, curated_tables, load_instrument, restr
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dwt.ingest.curate import RegionOutput
     from dwt.validation.runner import Validator
 
 
@@ -299,8 +298,10 @@ def stage(tx: Transaction, lake: Lake, plan: Plan, work: Changes) -> None:
 
 
 # ------------------------------------------------------------------------------- curate
-def curate_region(tx: Transaction, region: str, key: bytes) -> curate.RegionOutput:
+def curate_region(tx: Transaction, region: str, key: bytes) -> RegionOutput:
     """Re-curate one region from its staged rows and write its tables into the staged zones."""
+    from dwt.ingest import curate  # pandas and friends: only a run with work to do pays them
+
     out = curate.build_region(region, read_staged(tx, region), key)
     for table in curated_tables().values():
         tx.remove_tree("curated", table.partition_dir(region=region))
@@ -321,7 +322,7 @@ def commit(
     study: Study,
     plan: Plan,
     work: Changes,
-    curated: dict[str, curate.RegionOutput],
+    curated: dict[str, RegionOutput],
     key: bytes,
     run_id: str,
     gx_summaries: dict[str, Any],
@@ -361,6 +362,8 @@ def commit(
     for r in results:
         if r.status == "unchanged" and r.path in counts:
             r.rows, r.curated, r.quarantined = counts[r.path]
+    from dwt.ingest.quality import write_quality
+
     write_manifest(tx, files)
     for instrument, summary in gx_summaries.items():
         tx.write_bytes("restricted", f"gx/{instrument}.json", dumps_json(summary))

@@ -1,0 +1,219 @@
+"""The Prefect API a `dwt` command talks to when none is configured: one local server per
+Prefect home, started once, shared by every command, stopped after a while without use.
+
+Why not Prefect's own ephemeral server (one per command): it costs seconds to start for every
+command (most of a no-op ingest), two commands started at once on a new Prefect home race in
+Prefect's database migrations (`duplicate column name`), and a command killed with SIGKILL
+leaves it running with the caller's stdout/stderr held open. This server:
+
+- is started under an exclusive lock in the Prefect home, so one command starts it and the
+  others wait for it and reuse it (no concurrent migrations);
+- runs detached, its output in `<PREFECT_HOME>/dwt-api.log`, so it never holds a caller's pipes;
+- is watched by a small supervisor (`python -m commands.local_api serve`) that stops it once no
+  command has used it for `DWT_PREFECT_IDLE_SECONDS` (default 600): every command holds a
+  shared lock on `dwt-api.inuse` while it runs, so a long ingest is never cut off;
+- serves the Prefect UI at its address while it runs, for the data manager to look at runs;
+- runs no Prefect services (scheduler, automations): the yearly schedules and the report
+  trigger belong on a real server (docs/SCHEDULING.md).
+
+A configured `PREFECT_API_URL` (a real server, the test harness) is always used as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ENV_IDLE = "DWT_PREFECT_IDLE_SECONDS"
+DEFAULT_IDLE_SECONDS = 600
+START_TIMEOUT_SECONDS = 180
+STATE = "dwt-api.json"
+START_LOCK = "dwt-api.lock"
+IN_USE = "dwt-api.inuse"
+LOG = "dwt-api.log"
+PR_SET_PDEATHSIG = 1
+
+
+def prefect_home() -> Path:
+    return Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def configured_api() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile, if any."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import PREFECT_API_URL
+
+    value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+@contextlib.contextmanager
+def prefect_api() -> Iterator[str]:
+    """The API for this command's flow runs; the local server is kept in use meanwhile."""
+    configured = configured_api()
+    if configured:
+        yield configured
+        return
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    home = prefect_home()
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / IN_USE, "a+") as in_use:
+        fcntl.flock(in_use, fcntl.LOCK_SH)  # released when the file closes
+        url = _running_or_started(home)
+        try:
+            # No heartbeats: this server runs no service that reads them (an ingest that dies
+            # is marked crashed by the next one, from the lake's lock), and ending the
+            # heartbeat thread costs a short run up to a second.
+            with temporary_settings(
+                {PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+            ):
+                yield url
+        finally:
+            os.utime(home / IN_USE)  # the idle clock starts when the last command ends
+
+
+def _running_or_started(home: Path) -> str:
+    with open(home / START_LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        url = _healthy(home)
+        if url:
+            return url
+        (home / STATE).unlink(missing_ok=True)
+        with open(home / LOG, "ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "commands.local_api", "serve"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={**os.environ, "PREFECT_HOME": str(home)},
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            url = _healthy(home)
+            if url:
+                return url
+            time.sleep(0.2)
+    from dwt.errors import DwtError
+
+    raise DwtError(
+        f"the local Prefect server did not start within {START_TIMEOUT_SECONDS} s; "
+        f"see {home / LOG}, or set PREFECT_API_URL to a running server"
+    )
+
+
+def _healthy(home: Path) -> str | None:
+    """The recorded server's API URL if its supervisor lives and the API answers."""
+    try:
+        state = json.loads((home / STATE).read_text())
+        os.kill(int(state["pid"]), 0)
+        with urllib.request.urlopen(f"{state['url']}/health", timeout=2) as response:
+            return str(state["url"]) if response.status == 200 else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# ---------------------------------------------------------------- the supervisor
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the server's child process: SIGTERM it when the supervisor dies, however it dies."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def serve(idle_seconds: float) -> int:
+    """Run the server until it has been idle for `idle_seconds`; record where it listens."""
+    home = prefect_home()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port), "--no-services"],
+        stdin=subprocess.DEVNULL,
+        env=env,
+        preexec_fn=_die_with_parent,
+    )  # fmt: skip
+
+    def stop(*_: object) -> None:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if json.loads((home / STATE).read_text())["pid"] == os.getpid():
+                (home / STATE).unlink()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    started = time.time()
+    while server.poll() is None:
+        if not (home / STATE).exists() and _answers(url):
+            tmp = home / f".{STATE}.tmp"
+            tmp.write_text(json.dumps({"pid": os.getpid(), "url": url}))
+            os.replace(tmp, home / STATE)
+        elif (home / STATE).exists():
+            _stop_when_idle(home, started, idle_seconds, stop)
+        time.sleep(2 if (home / STATE).exists() else 0.2)
+    return 1
+
+
+def _stop_when_idle(
+    home: Path, since: float, idle_seconds: float, stop: Callable[[], None]
+) -> None:
+    """Stop once no command holds the in-use lock and none has ended for `idle_seconds`. The
+    exclusive lock is held while stopping, so no command can pick the server up meanwhile."""
+    path = home / IN_USE
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # a command is running
+        if time.time() - max(since, path.stat().st_mtime) > idle_seconds:
+            stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m commands.local_api")
+    parser.add_argument("action", choices=["serve"])
+    parser.parse_args(argv)
+    idle = float(os.environ.get(ENV_IDLE, DEFAULT_IDLE_SECONDS))
+    return serve(idle)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

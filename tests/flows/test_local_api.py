@@ -1,0 +1,167 @@
+"""`dwt` commands without a configured Prefect API share one local server per Prefect home.
+
+Real processes throughout: `dwt ingest` as a user runs it (no PREFECT_API_URL), the local
+server it starts (`prefect server start` under `python -m commands.local_api serve`), and the
+Prefect REST API read back. The module starts the server once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+KEY = "local-api-test-key-not-secret"
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.pop("DWT_CRASH_AT", None)
+    env.update(PREFECT_HOME=str(home), DWT_PSEUDONYM_KEY=KEY, **extra)
+    return env
+
+
+def _ingest(data: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "commands", "ingest", "--data-dir", str(data), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _state(home: Path) -> dict[str, Any]:
+    return dict(json.loads((home / "dwt-api.json").read_text()))
+
+
+def _servers_of(home: Path) -> list[str]:
+    """Pids of Prefect server processes that keep their database in this Prefect home."""
+    found = subprocess.run(["pgrep", "-f", "prefect server start"], capture_output=True, text=True)
+    pids = []
+    for pid in found.stdout.split():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"PREFECT_HOME={home}".encode() in environ.split(b"\0"):
+            pids.append(pid)
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    yield home
+    if (home / "dwt-api.json").exists():
+        pid = int(_state(home)["pid"])
+        os.kill(pid, signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dwt.generate import generate_study
+
+    raw = tmp_path_factory.mktemp("study") / "raw"
+    generate_study(raw, seed=5, scale=0.2)
+    return raw
+
+
+def _data_dir(tmp_path: Path, study: Path, name: str) -> Path:
+    import shutil
+
+    data = tmp_path / name
+    shutil.copytree(study / "haaglanden", data / "raw" / "haaglanden")
+    return data
+
+
+def test_two_ingests_started_at_once_on_a_new_prefect_home_share_one_server(
+    home: Path, study: Path, tmp_path: Path
+) -> None:
+    runs = [_ingest(_data_dir(tmp_path, study, n), _env(home)) for n in ("a", "b")]
+    outcomes = [p.communicate(timeout=600) for p in runs]
+    for proc, (out, err) in zip(runs, outcomes, strict=True):
+        assert proc.returncode in (0, 1), err[-2000:]
+        assert json.loads(out)["files"]
+    assert "duplicate column" not in "".join(err for _, err in outcomes)
+    state = _state(home)
+    assert _alive(int(state["pid"]))
+    assert len(_servers_of(home)) == 1
+
+
+def test_a_later_command_reuses_the_running_server(home: Path, study: Path, tmp_path: Path) -> None:
+    before = _state(home)
+    data = _data_dir(tmp_path, study, "c")
+    first = _ingest(data, _env(home))
+    first.communicate(timeout=600)
+    again = _ingest(data, _env(home))
+    out, err = again.communicate(timeout=600)
+    assert again.returncode in (0, 1), err[-2000:]
+    assert {f["status"] for f in json.loads(out)["files"]} <= {"unchanged", "rejected"}
+    assert _state(home) == before  # the same supervisor and address: no second server
+    assert len(_servers_of(home)) == 1
+
+
+def _flow_run_state(url: str, run_id: str) -> str:
+    with urllib.request.urlopen(f"{url}/flow_runs/{run_id}", timeout=10) as response:
+        return str(json.loads(response.read())["state"]["type"])
+
+
+def test_an_ingest_killed_mid_run_holds_no_pipe_and_the_next_run_marks_it_crashed(
+    home: Path, study: Path, tmp_path: Path
+) -> None:
+    data = _data_dir(tmp_path, study, "d")
+    killed = _ingest(data, _env(home, DWT_CRASH_AT="journal"))
+    killed.communicate(timeout=600)  # returns only once no process holds its pipes any more
+    assert killed.returncode == -signal.SIGKILL
+    owner = (data / ".dwt.lock").read_text().strip()
+    assert owner.startswith("prefect-flow-run:")
+    run_id = owner.removeprefix("prefect-flow-run:")
+    url = str(_state(home)["url"])
+    assert _flow_run_state(url, run_id) == "RUNNING"
+
+    after = _ingest(data, _env(home))
+    _, err = after.communicate(timeout=600)
+    assert after.returncode in (0, 1), err[-2000:]
+    assert _flow_run_state(url, run_id) == "CRASHED"
+    assert (data / ".dwt.lock").read_text() == ""  # released by a run that finished
+
+
+def test_the_server_stops_itself_once_no_command_has_used_it_for_a_while(
+    home: Path, study: Path, tmp_path: Path
+) -> None:
+    pid = int(_state(home)["pid"])
+    os.kill(pid, signal.SIGTERM)  # the module's server: stop it, start one with a short idle
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _alive(pid) and not (home / "dwt-api.json").exists()
+
+    proc = _ingest(_data_dir(tmp_path, study, "e"), _env(home, DWT_PREFECT_IDLE_SECONDS="3"))
+    proc.communicate(timeout=600)
+    pid = int(_state(home)["pid"])
+    deadline = time.monotonic() + 60
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not _alive(pid), "the idle server did not stop"
+    assert not (home / "dwt-api.json").exists()
+    assert _servers_of(home) == []
