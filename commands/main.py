@@ -102,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=["sav", "csv", "parquet"], default="sav")
     r.set_defaults(handler="commands.export:run_research")
 
+    p = sub.add_parser(
+        "problems",
+        help="a region's rejected files and quarantined rows WITH raw values (xlsx, restricted)",
+    )
+    _data_dir(p)
+    p.add_argument("--region", required=True, help="region code")
+    p.add_argument("--wave", type=int, default=None, help="only this wave (year)")
+    p.add_argument("--out", default=None, help="output .xlsx (default: restricted/problemen/)")
+    p.set_defaults(handler="commands.problems:run_problems")
+
+    p = sub.add_parser("audit", help="who exported, reported or listed what, from which snapshot")
+    _data_dir(p)
+    p.add_argument("--json", action="store_true", help="print the audit log as JSON")
+    p.set_defaults(handler="commands.problems:run_audit")
+
     p = sub.add_parser("serve", help="serve the yearly deployments (flow.serve) on this machine")
     _data_dir(p)
     p.add_argument("--list", action="store_true", help="print the deployments and exit")

@@ -16,7 +16,7 @@ def run_cli(args: argparse.Namespace) -> int:
     from dwt.config import settings_from_args
     from dwt.errors import NoCuratedData
     from dwt.reports.write import parse_formats
-    from flows.report import run_reports
+    from flows.report import audit, run_reports, written_files
 
     settings = settings_from_args(args.data_dir)
     formats = parse_formats(args.format)
@@ -27,6 +27,13 @@ def run_cli(args: argparse.Namespace) -> int:
     except NoCuratedData as exc:
         print(f"dwt report: {exc}; run `dwt ingest` first", file=sys.stderr)
         return 1
+    parameters = {
+        "out": args.out,
+        "region": args.region,
+        "as_of": args.as_of,
+        "formats": args.format,
+    }
+    audit(settings, "dwt report", parameters, written_files(summary))
     t = summary["timings"]
     print(
         f"reports after wave {summary['as_of']} from snapshot {summary['snapshot'][:12]} "

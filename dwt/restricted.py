@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dwt.audit import AUDIT_FILE, AuditLog
 from dwt.errors import ConfigError
 from dwt.schema import restricted_tables
 from dwt.zones import EmployerEntry
@@ -22,6 +23,9 @@ class RestrictedZone:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
+
+    def audit_log(self) -> AuditLog:
+        return AuditLog(self.root / AUDIT_FILE)
 
     def directory_lookup(self) -> DirectoryLookup:
         return DirectoryLookup(self.root / restricted_tables()["employer_directory"].folder)

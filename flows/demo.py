@@ -13,16 +13,19 @@ from prefect import flow
 
 from dwt.config import settings_from_args
 from dwt.ingest.manifest import summary_text
-from dwt.zones import ResearchZone
 from flows.ingest import ingest
-from flows.report import report
+from flows.report import audit, report
 from flows.steps import as_task
 
 
-def research_export(zone: ResearchZone, out: Path) -> list[Path]:
+def research_export(data_dir: str, out: Path) -> list[Path]:
     from dwt.export.research import export_research
 
-    return export_research(zone, out, "sav")
+    settings = settings_from_args(data_dir)
+    written = export_research(settings.research_zone(), out, "sav")
+    audit(settings, "research export (demo flow)", {"out": str(out), "format": "sav"},
+          [str(p) for p in written])  # fmt: skip
+    return written
 
 
 def employer_summaries(data_dir: str, out: Path) -> tuple[str | None, list[Path]]:
@@ -44,7 +47,10 @@ def employer_summaries(data_dir: str, out: Path) -> tuple[str | None, list[Path]
     lookup = RestrictedZone(settings.restricted_dir).directory_lookup()
     entries = entries_for_advisor(zone, lookup, advisor)
     out_for = {e.employer_id: out / f"{file_stem(e.employer_id)}.xlsx" for e in entries}
-    return advisor, export_employers(zone, settings.k, entries, out_for)
+    written = export_employers(zone, settings.k, entries, out_for)
+    parameters = {"employers": sorted(out_for), "advisor": advisor, "out": str(out)}
+    audit(settings, "employer summaries (demo flow)", parameters, [str(p) for p in written])
+    return advisor, written
 
 
 @flow(name="demo")
@@ -54,7 +60,7 @@ def demo(data_dir: str, key_file: str | None, reports_dir: str = "reports") -> d
     print(summary_text(summary))
     reports = report(data_dir=data_dir, out=reports_dir)
     exports = Path(reports_dir) / "research-export"
-    as_task(research_export, name="research-export")(settings.research_zone(), exports)
+    as_task(research_export, name="research-export")(data_dir, exports)
     advisor, summaries = as_task(employer_summaries, name="employer-summaries")(
         data_dir, Path(reports_dir) / "werkgevers"
     )

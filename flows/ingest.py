@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact
 
+from dwt.audit import provenance
 from dwt.config import Settings, settings_from_args
 from dwt.errors import LakeWriteError
 from dwt.ingest import steps
 from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_run_log
 from dwt.lake import Lake
-from dwt.pseudonym import load_key
+from dwt.pseudonym import key_fingerprint, load_key
 from dwt.schema import load_study
 from flows.steps import Step, as_task, plain
 
@@ -74,7 +75,7 @@ def run_ingest(
                 tx.abort()
                 raise
     try:
-        write_run_log(settings.runs_dir, result)
+        write_run_log(settings.runs_dir, result, provenance(key_fingerprint(key)))
     except OSError as exc:
         state = "updated" if result.changed else "unchanged"
         raise LakeWriteError(

@@ -14,8 +14,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from dwt.config import settings_from_args
+from dwt.config import Settings, settings_from_args
 from dwt.reports.write import build, parse_formats, summarise, write_report
+from dwt.restricted import RestrictedZone
 from dwt.zones import ResearchZone
 from flows.steps import Step, as_task, plain
 
@@ -40,6 +41,19 @@ def run_reports(
     return overview(report_set, rendered, out_dir, formats)
 
 
+def written_files(summary: dict[str, Any]) -> list[str]:
+    """Every file a report run wrote (reports, overview, index)."""
+    files = [f for item in summary["reports"].values() for f in item["files"]]
+    return files + ([summary["index"]] if summary["index"] else [])
+
+
+def audit(settings: Settings, command: str, parameters: dict[str, Any], files: list[str]) -> None:
+    """One line in the restricted zone's audit log for an outward output (dwt.audit)."""
+    RestrictedZone(settings.restricted_dir).audit_log().record(
+        command, parameters, settings.research_zone().snapshot_id(), files
+    )
+
+
 @flow(name="report", log_prints=False)
 def report(
     data_dir: str | None = None,
@@ -55,6 +69,8 @@ def report(
         settings.research_zone(), Path(out), settings.k, region, as_of, parse_formats(formats),
         as_task,
     )  # fmt: skip
+    parameters = {"out": out, "region": region, "as_of": as_of, "formats": formats}
+    audit(settings, "report (flow)", parameters, written_files(summary))
     logger.info(
         "reports after wave %s: %d regions, index %s",
         summary["as_of"], len(summary["reports"]) - (summary["index"] is not None),

@@ -175,9 +175,9 @@ def summary_text(summary: dict[str, Any], as_json: bool = False) -> str:
     return "\n".join(lines)
 
 
-def write_run_log(runs_dir: Path, result: RunResult) -> Path:
-    """One JSON per run outside both zones: paths, statuses, counts; never row values."""
+def write_run_log(runs_dir: Path, result: RunResult, provenance: dict[str, Any]) -> Path:
+    """One JSON per run outside both zones: paths, statuses, counts, and who ran which code
+    with which key (`dwt.audit.provenance`); never row values."""
     path = Path(runs_dir) / f"{result.summary['run_id']}.json"
-    return write_atomic(
-        path, dumps_json({**result.summary, "changed": result.changed}), durable=True
-    )
+    log = {**result.summary, "changed": result.changed, "provenance": provenance}
+    return write_atomic(path, dumps_json(log), durable=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dwt.audit import AUDIT_FILE
 from dwt.errors import FileRejected, KeyMismatch
 from dwt.ingest.discover import Delivery, Discovery, discover, sha256_of
 from dwt.ingest.manifest import (
@@ -370,5 +371,9 @@ def commit(
     quality = {region: out.quality for region, out in curated.items()}
     write_quality(tx, study, files, quality, plan.missing)
     write_snapshot(tx, files, key)
+    if not tx.path("restricted", AUDIT_FILE).exists():
+        # Created by the commit, so that a command appending to it while a later ingest stages
+        # the zone writes into the inode both copies share (the copy is hard-linked).
+        tx.write_bytes("restricted", AUDIT_FILE, b"")
     tx.commit()
     return RunResult(run_summary(run_id, results, plan.discovery.missing), changed=True)
