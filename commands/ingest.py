@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dwt.config import settings_from_args
@@ -36,6 +37,10 @@ def run_cli(args: argparse.Namespace) -> int:
     preflight(args.data_dir, args.key_file)
     from commands.local_api import prefect_api
     from flows.ingest import ingest
+    from flows.progress import QUIET_ENV
+
+    if args.json:
+        os.environ[QUIET_ENV] = "1"  # the JSON on stdout stays alone: no progress lines
 
     with prefect_api():
         result = ingest(

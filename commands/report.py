@@ -16,14 +16,17 @@ def run_cli(args: argparse.Namespace) -> int:
     from dwt.config import settings_from_args
     from dwt.errors import NoCuratedData
     from dwt.reports.write import parse_formats
+    from flows.progress import TerminalProgress, no_progress
     from flows.report import audit, run_reports, written_files
 
     settings = settings_from_args(args.data_dir)
     formats = parse_formats(args.format)
     try:
+        progress = TerminalProgress() if sys.stderr.isatty() else no_progress
         summary = run_reports(
-            settings.research_zone(), Path(args.out), settings.k, args.region, args.as_of, formats
-        )
+            settings.research_zone(), Path(args.out), settings.k, args.region, args.as_of, formats,
+            progress=progress,
+        )  # fmt: skip
     except NoCuratedData as exc:
         print(f"dwt report: {exc}; run `dwt ingest` first", file=sys.stderr)
         return 1

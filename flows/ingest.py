@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, runtime
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from dwt.audit import provenance
 from dwt.config import Settings, settings_from_args
@@ -22,6 +22,7 @@ from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_r
 from dwt.lake import Lake
 from dwt.pseudonym import key_fingerprint, load_key
 from dwt.schema import load_study
+from flows.progress import Progress, flow_progress, no_progress
 from flows.steps import Step, as_task, plain
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def run_ingest(
     validator: Validator | None = None,
     owner: str = "",
     on_stale: Callable[[str], None] | None = None,
+    progress: Progress = no_progress,
 ) -> RunResult:
     """The ingest of `settings.raw_dir` (optionally one region and/or wave) into the lake.
 
@@ -52,13 +54,18 @@ def run_ingest(
         steps.check_key(lake, key)
         plan = step(steps.plan_run, name="discover")(lake, study, settings.raw_dir, region, wave)
         read = step(steps.load_delivery, name="read", retries=2, retry_delay_seconds=2)
-        loaded = [read(d, plan.shas[d.relpath], study) for d in plan.to_load]
+        loaded = []
+        for n, d in enumerate(plan.to_load, start=1):
+            loaded.append(read(d, plan.shas[d.relpath], study))
+            progress("reading files", n, len(plan.to_load))
         readable = [item for item in loaded if isinstance(item, steps.Loaded)]
         validated, gx = (
             step(steps.validate_all, name="validate")(readable, validator or _validator())
             if readable
             else ([], {})
         )
+        if readable:
+            progress("validating", 1, 1)
         processed = [*(r for r in loaded if isinstance(r, steps.FileResult)), *validated]
         work = steps.changes(lake, plan, processed)
         if work is None:
@@ -68,7 +75,10 @@ def run_ingest(
             try:
                 step(steps.stage, name="stage")(tx, lake, plan, work)
                 curate = step(steps.curate_region, name="curate", task_run_name="curate-{region}")
-                curated = {r: curate(tx, r, key) for r in work.affected}
+                curated = {}
+                for n, region_code in enumerate(work.affected, start=1):
+                    curated[region_code] = curate(tx, region_code, key)
+                    progress("curating regions", n, len(work.affected))
                 commit = step(steps.commit, name="commit")
                 result = commit(tx, lake, study, plan, work, curated, key, run_id, gx)
             except BaseException:
@@ -86,6 +96,40 @@ def run_ingest(
 
 
 FLOW_RUN_OWNER = "prefect-flow-run:"
+TABLE_COLUMNS = ("path", "status", "rows", "curated", "quarantined", "reason")
+REJECTED_EVENT = "dwt.delivery.rejected"
+QUARANTINED_EVENT = "dwt.delivery.quarantined"
+
+
+def emit_delivery_events(files: list[dict[str, Any]], flow_run_id: str) -> None:
+    """A Prefect event per rejected file and per file with quarantined rows, for automations
+    (prefect.yaml: alerts). Resource: the delivery slot (region, wave, instrument) and its
+    file; payload: the value-free reason and the counts, never a row's values."""
+    from prefect.events import emit_event
+
+    for f in files:
+        if f["status"] == "rejected":
+            event = REJECTED_EVENT
+        elif f["status"] == "accepted" and f["quarantined"]:
+            event = QUARANTINED_EVENT
+        else:
+            continue
+        parts = f["path"].split("/")
+        region, wave = [*parts, "", ""][:2]
+        instrument = parts[-1].rsplit(".", 1)[0] if len(parts) == 3 else ""
+        emit_event(
+            event=event,
+            resource={
+                "prefect.resource.id": f"dwt.delivery.{f['path']}",
+                "prefect.resource.name": f["path"],
+                "dwt.region": region,
+                "dwt.wave": wave,
+                "dwt.instrument": instrument,
+            },
+            related=[{"prefect.resource.id": f"prefect.flow-run.{flow_run_id}",
+                      "prefect.resource.role": "flow-run"}],
+            payload={k: f[k] for k in ("reason", "rows", "curated", "quarantined")},
+        )  # fmt: skip
 
 
 def mark_crashed(owner: str) -> None:
@@ -126,13 +170,19 @@ def ingest(
     owner = f"{FLOW_RUN_OWNER}{runtime.flow_run.id}"
     result = run_ingest(
         settings_from_args(data_dir), load_key(key_file), region, wave, as_task,
-        owner=owner, on_stale=mark_crashed,
+        owner=owner, on_stale=mark_crashed, progress=flow_progress("ingest"),
     )  # fmt: skip
     create_markdown_artifact(
         key="ingest-summary",
         markdown=summary_markdown(result.summary),
         description="Files ingested, rejected and missing (counts only)",
     )
+    create_table_artifact(
+        key="ingest-files",
+        table=[{k: f[k] for k in TABLE_COLUMNS} for f in result.summary["files"]],
+        description="One row per file: status, rows delivered, curated, quarantined, reason",
+    )
+    emit_delivery_events(result.summary["files"], str(runtime.flow_run.id))
     files = result.summary["files"]
     n = {s: sum(f["status"] == s for f in files) for s in ("accepted", "unchanged", "rejected")}
     logger.info(

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_link_artifact
 
 from dwt.config import Settings, settings_from_args
 from dwt.reports.write import build, parse_formats, summarise, write_report
 from dwt.restricted import RestrictedZone
 from dwt.zones import ResearchZone
+from flows.progress import Progress, flow_progress, no_progress
 from flows.steps import Step, as_task, plain
 
 
@@ -29,14 +31,15 @@ def run_reports(
     as_of: int | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
     step: Step = plain,
+    progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Every report (or `region`'s), the overview and the index; what was written."""
     report_set = step(build, name="build-report-model")(zone, k, as_of, region)
     render = step(write_report, name="render-region", task_run_name="render-{report.region}")
-    rendered = {
-        code: render(report_set.regions[code], report_set, out_dir, formats)
-        for code in sorted(report_set.regions)
-    }
+    rendered = {}
+    for n, code in enumerate(sorted(report_set.regions), start=1):
+        rendered[code] = render(report_set.regions[code], report_set, out_dir, formats)
+        progress("rendering reports", n, len(report_set.regions))
     overview = step(summarise, name="render-overview-and-index")
     return overview(report_set, rendered, out_dir, formats)
 
@@ -67,8 +70,15 @@ def report(
     settings = settings_from_args(data_dir)
     summary = run_reports(
         settings.research_zone(), Path(out), settings.k, region, as_of, parse_formats(formats),
-        as_task,
+        as_task, flow_progress("report"),
     )  # fmt: skip
+    if summary["index"]:
+        create_link_artifact(
+            key="reports-index",
+            link=Path(summary["index"]).resolve().as_uri(),
+            link_text="Rapporten: index",
+            description=f"Reports after wave {summary['as_of']}, snapshot {summary['snapshot']}",
+        )
     parameters = {"out": out, "region": region, "as_of": as_of, "formats": formats}
     audit(settings, "report (flow)", parameters, written_files(summary))
     logger.info(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.deliveries import contact, employee_answer, make_bsn, make_kvk, placement, write_csv
@@ -24,7 +26,29 @@ def _deliveries(raw: Path) -> None:
     (w / "employer_survey.csv").write_bytes(b"kvk_nummer,invuldatum\n")  # no data rows
 
 
-async def _artifacts(flow_run_id: object) -> list[str]:
+async def _events(flow_run_id: object) -> list[dict[str, Any]]:
+    """The dwt.delivery.* events related to one flow run (the events API may lag a little)."""
+    from prefect.client.orchestration import get_client
+
+    body = {
+        "filter": {
+            "event": {"prefix": ["dwt.delivery."]},
+            "related": {"resources_in_roles": [[f"prefect.flow-run.{flow_run_id}", "flow-run"]]},
+        },
+        "limit": 50,
+    }
+    for _ in range(30):
+        async with get_client() as client:
+            response = await client._client.post("/events/filter", json=body)
+            response.raise_for_status()
+        found = list(response.json()["events"])
+        if len(found) >= 2:
+            return found
+        await asyncio.sleep(1)
+    return found
+
+
+async def _artifacts(flow_run_id: object) -> list[dict[str, Any]]:
     from prefect.client.orchestration import get_client
 
     # Plain REST call: this pinned server rejects the client's null `limit`/`sort` defaults.
@@ -37,7 +61,7 @@ async def _artifacts(flow_run_id: object) -> list[str]:
     async with get_client() as client:
         response = await client._client.post("/artifacts/filter", json=body)
         response.raise_for_status()
-    return [str(a["data"]) for a in response.json()]
+    return list(response.json())
 
 
 def test_ingest_flow_runs_tasks_and_publishes_a_summary_without_identifiers(
@@ -65,10 +89,37 @@ def test_ingest_flow_runs_tasks_and_publishes_a_summary_without_identifiers(
     assert result["exit_code"] == 1
 
     artifacts = asyncio.run(_artifacts(state.state_details.flow_run_id))
-    assert len(artifacts) == 1
-    summary = artifacts[0]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for artifact in artifacts:
+        by_type.setdefault(artifact["type"], []).append(artifact)
+    [markdown] = by_type["markdown"]
+    summary = str(markdown["data"])
     assert "employer_survey.csv | rejected" in summary
     assert "no data rows" in summary
+    # the table artifact: one row per file with its status and counts
+    [table] = by_type["table"]
+    rows = {r["path"].split("/")[-1]: r for r in json.loads(table["data"])}
+    assert rows["placements.csv"] == {
+        "path": f"{REGION}/2019/placements.csv", "status": "accepted", "rows": 6, "curated": 6,
+        "quarantined": 0, "reason": None,
+    }  # fmt: skip
+    assert rows["employee_survey.csv"]["quarantined"] == 1  # person 99 is unknown
+    assert rows["employer_survey.csv"]["status"] == "rejected"
+    # progress artifacts of the long stages, each at 100 % once the run is done
+    progress = {a["key"]: a["data"] for a in by_type["progress"]}
+    assert progress == {
+        "ingest-reading-files": 100.0, "ingest-validating": 100.0,
+        "ingest-curating-regions": 100.0,
+    }  # fmt: skip
+    summary += json.dumps(artifacts)
+    # an event per rejected file and per file with quarantined rows, counts and reasons only
+    events = asyncio.run(_events(state.state_details.flow_run_id))
+    got = sorted((e["event"], e["resource"]["prefect.resource.name"]) for e in events)
+    assert got == [
+        ("dwt.delivery.quarantined", f"{REGION}/2019/employee_survey.csv"),
+        ("dwt.delivery.rejected", f"{REGION}/2019/employer_survey.csv"),
+    ]
+    summary += json.dumps(events)
 
     identifiers = [make_bsn(n) for n in (*range(1, 7), 99)] + [make_kvk(0), make_kvk(1)]
     identifiers += ["Persoon1 Achternaam1", "Werkgever0 BV", "Gesprek met Persoon1"]

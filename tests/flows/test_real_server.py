@@ -115,6 +115,13 @@ def flow_runs_of(api: httpx.Client, flow_name: str) -> list[dict[str, Any]]:
     return list(response.json())
 
 
+def delivery_events(api: httpx.Client, event: str) -> list[dict[str, Any]]:
+    body = {"filter": {"event": {"name": [event]}}, "limit": 50}
+    response = api.post("/events/filter", json=body)
+    response.raise_for_status()
+    return list(response.json()["events"])
+
+
 def finished(api: httpx.Client, run_id: str) -> dict[str, Any] | None:
     run = api.get(f"/flow_runs/{run_id}").json()
     return run if run["state_type"] in TERMINAL else None
@@ -144,6 +151,10 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
 
     data_dir = tmp_path / "data"
     generate_study(data_dir / "raw", seed=1, scale=0.3, faults=False)
+    # one delivery the ingest must reject: its event fires the alert automation
+    broken = sorted((data_dir / "raw").glob("*/2019/contacts.*"))[0]
+    broken.write_bytes(b"\x00\x01\x02 not a delivery \xff\xfe")
+    broken_path = broken.relative_to(data_dir / "raw").as_posix()
     project = project_checkout(tmp_path)
     port = free_port()
     env = server_env(tmp_path)
@@ -164,9 +175,15 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
         assert ingest["schedules"][0]["schedule"]["timezone"] == "Europe/Amsterdam"
         assert ingest["work_pool_name"] == "dwt"
         report = api.get("/deployments/name/report/after-ingest").json()
+        alert = api.get("/deployments/name/alert-rejected-delivery/rejected-delivery").json()
         automations = api.post("/automations/filter", json={}).json()
-        assert [a["name"] for a in automations] == ["dwt report after ingest"]
-        assert automations[0]["actions"][0]["deployment_id"] == report["id"]
+        by_name = {a["name"]: a for a in automations}
+        assert sorted(by_name) == ["dwt alert on a rejected delivery", "dwt report after ingest"]
+        assert by_name["dwt report after ingest"]["actions"][0]["deployment_id"] == report["id"]
+        assert (
+            by_name["dwt alert on a rejected delivery"]["actions"][0]["deployment_id"]
+            == (alert["id"])
+        )
 
         # The key lives only in the worker's environment, never in a deployment.
         worker_env = client_env | {
@@ -195,6 +212,30 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
             assert reports[0]["deployment_id"] == report["id"]
             assert reports[0]["parameters"]["data_dir"] == str(data_dir)
 
+            # the rejected delivery: its event arrived, the automation ran the alert, which
+            # marked the ingest run
+            events = wait_for(
+                "the rejection event",
+                lambda: delivery_events(api, "dwt.delivery.rejected"),
+                RUN_TIMEOUT_S,
+                logs,
+            )
+            assert [e["resource"]["prefect.resource.name"] for e in events] == [broken_path]
+            assert "unreadable" in events[0]["payload"]["reason"]
+            alerts = wait_for(
+                "the alert run",
+                lambda: [
+                    r for r in flow_runs_of(api, "alert-rejected-delivery")
+                    if r["state_type"] in TERMINAL
+                ],
+                RUN_TIMEOUT_S,
+                logs,
+            )  # fmt: skip
+            assert [a["state_type"] for a in alerts] == ["COMPLETED"]
+            assert alerts[0]["parameters"]["path"] == broken_path
+            assert alerts[0]["parameters"]["ingest_run"] == f"prefect.flow-run.{run['id']}"
+            assert "rejected-delivery" in api.get(f"/flow_runs/{run['id']}").json()["tags"]
+
         # `dwt serve` re-registers the same deployments from the same file, worker-less.
         dwt = str(Path(sys.executable).with_name("dwt"))
         with started([dwt, "serve"], worker_env, project, logs[2]):
@@ -213,10 +254,10 @@ def test_yearly_ingest_deployment_completes_on_a_real_server_and_triggers_the_re
                 logs,
             )
             automations_now = api.post("/automations/filter", json={}).json()
-            assert [a["name"] for a in automations_now] == ["dwt report after ingest"]
+            assert sorted(a["name"] for a in automations_now) == sorted(by_name)
 
     con = connect(data_dir / "curated")
     [(placements,)] = con.execute("SELECT count(*) FROM placements").fetchall()
     assert placements > 0
-    assert TEST_KEY not in json.dumps([ingest, report, automations])
+    assert TEST_KEY not in json.dumps([ingest, report, automations, events, alerts])
     assert list((project / "reports").glob("*.html")), "the report run wrote no HTML report"

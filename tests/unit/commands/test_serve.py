@@ -15,9 +15,9 @@ from dwt.config import ConfigError
 PREFECT_FILE = PROJECT_ROOT / "prefect.yaml"
 
 
-def test_prefect_yaml_anchors_give_both_deployments_the_shared_pool_and_lake() -> None:
+def test_prefect_yaml_anchors_give_the_deployments_the_shared_pool_and_lake() -> None:
     specs = {s.name: s for s in load_specs(PREFECT_FILE)}
-    assert set(specs) == {"yearly", "after-ingest"}
+    assert set(specs) == {"yearly", "after-ingest", "rejected-delivery"}
     assert specs["yearly"].entrypoint == "flows/ingest.py:ingest"
     assert specs["after-ingest"].entrypoint == "flows/report.py:report"
     assert specs["yearly"].schedules == [
@@ -28,6 +28,10 @@ def test_prefect_yaml_anchors_give_both_deployments_the_shared_pool_and_lake() -
     assert specs["after-ingest"].schedules == []
     [trigger] = specs["after-ingest"].triggers
     assert trigger["expect"] == ["prefect.flow-run.Completed"]
+    [alert] = specs["rejected-delivery"].triggers
+    assert specs["rejected-delivery"].entrypoint == "flows/alerts.py:alert_rejected_delivery"
+    assert alert["expect"] == ["dwt.delivery.rejected"]
+    assert specs["rejected-delivery"].parameters == {"notify_block": None}
 
 
 def test_data_dir_flag_pins_the_lake_of_deployments_that_take_one(tmp_path: Path) -> None:
@@ -38,7 +42,7 @@ def test_data_dir_flag_pins_the_lake_of_deployments_that_take_one(tmp_path: Path
 
 
 def test_describe_names_schedule_trigger_and_parameters() -> None:
-    yearly, report = load_specs(PREFECT_FILE)
+    yearly, report, _alert = load_specs(PREFECT_FILE)
     assert "ingest/yearly" in describe(yearly, "ingest")
     assert "cron '0 6 15 2 *' (Europe/Amsterdam)" in describe(yearly, "ingest")
     assert "on prefect.flow-run.Completed of ingest" in describe(report, "report")
@@ -62,7 +66,9 @@ def test_serve_list_prints_every_deployment_without_serving() -> None:
     proc = run_dwt("serve", "--list", env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ingest/yearly", "report/after-ingest"]
+    assert [line.split()[0] for line in lines] == [
+        "ingest/yearly", "report/after-ingest", "alert-rejected-delivery/rejected-delivery"
+    ]  # fmt: skip
 
 
 def test_serve_refuses_to_start_without_a_prefect_server() -> None:
