@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = ex.add_parser("research", help="research-zone tables as sav, csv or parquet + codebook")
     _data_dir(r)
     r.add_argument("--out", required=True, help="output folder")
-    r.add_argument("--format", choices=["sav", "csv", "parquet"], default="sav")
+    r.add_argument("--format", choices=["sav", "dta", "csv", "parquet"], default="sav")
     r.set_defaults(handler="commands.export:run_research")
 
     p = sub.add_parser(

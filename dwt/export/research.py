@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-FORMATS = ("sav", "csv", "parquet")
+FORMATS = ("sav", "dta", "csv", "parquet")
 # Ingest bookkeeping (file outcomes and reasons), not study data: it is the report's
 # data-quality appendix, not part of the research dataset.
 NOT_EXPORTED = frozenset({"quality"})
@@ -113,6 +113,13 @@ def _expand_lists(
         )
 
     return out_cols, [expand(row) for row in rows]
+
+
+def export_columns(table: str, fmt: str) -> list[dict[str, Any]]:
+    """The columns of `table` as the `fmt` export holds them (lists as 0/1 flags but in
+    Parquet, which keeps them as lists)."""
+    columns = table_columns(table)
+    return columns if fmt == "parquet" else _expand_lists(columns, [])[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,6 +239,61 @@ def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
 
 
 # ---------------------------------------------------------------------------------------------
+# Stata
+
+STATA_VERSION = 15  # .dta 118: Unicode strings and labels, read by Stata 14+ and pyreadstat
+STATA_MAX_NAME = 32
+STATA_MAX_LABEL = 80
+# readstat stamps the wall-clock time into the 118 header ("<timestamp>" + length byte + 17
+# characters "dd Mon yyyy hh:mm"); a fixed stamp makes the same lake give the same file.
+_DTA_STAMP = re.compile(rb"<timestamp>\x11[ 0-9]\d [A-Z][a-z]{2} \d{4} \d\d:\d\d</timestamp>")
+DTA_STAMP = b"<timestamp>\x1101 Jan 1970 00:00</timestamp>"
+
+
+def stata_variable_name(name: str) -> str:
+    """`name` if Stata accepts it as a variable name; else ValueError (never a silent rename)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or len(name) > STATA_MAX_NAME:
+        raise ValueError(f"{name!r} is not a valid Stata variable name")
+    return name
+
+
+def _write_dta(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> None:
+    """Stata: the SPSS coding (codes 1..n with value labels, booleans 0/1, dates as dates)."""
+    import pandas as pd
+    import pyreadstat
+
+    columns, rows = _expand_lists(columns, rows)
+    data: dict[str, Any] = {}
+    labels: dict[str, dict[Any, str]] = {}
+    for i, col in enumerate(columns):
+        name = stata_variable_name(col["name"])
+        values = [row[i] for row in rows]
+        typ = col["type"]
+        if typ == "date":
+            data[name] = pd.Series(values, dtype=object)
+        elif typ in TEXT_TYPES and not (typ == "code" and col["codes"]):
+            data[name] = pd.Series([None if v is None else str(v) for v in values], dtype=object)
+        else:
+            data[name] = pd.Series([_spss_value(col, v) for v in values], dtype="float64")
+            value_labels, _, _ = _spss_dictionary(col)
+            if value_labels and all(isinstance(k, int) for k in value_labels):
+                labels[name] = {k: str(v)[:32000] for k, v in value_labels.items()}
+    pyreadstat.write_dta(
+        pd.DataFrame(data, columns=[c["name"] for c in columns]),
+        str(path),
+        file_label=f"{load_study().name} {path.stem}"[:80],
+        column_labels={c["name"]: _spss_label(c)[:STATA_MAX_LABEL] for c in columns},
+        variable_value_labels=labels,
+        version=STATA_VERSION,
+    )
+    data_bytes = path.read_bytes()
+    fixed, n = _DTA_STAMP.subn(DTA_STAMP, data_bytes, count=1)
+    if n != 1:
+        raise RuntimeError(f"{path.name}: unexpected Stata header layout; stamp not fixed")
+    path.write_bytes(fixed)
+
+
+# ---------------------------------------------------------------------------------------------
 # Parquet
 
 
@@ -256,11 +318,14 @@ def _write_parquet(
 
 
 def export_research(zone: ResearchZone, out: Path, fmt: str) -> list[Path]:
-    """Write every research table as `<out>/<table>.<fmt>` plus `<out>/codebook.md`.
+    """Write every research table as `<out>/<table>.<fmt>` plus the codebooks beside them:
+    `codebook.md` (to read), `data-dictionary.csv` (REDCap-style) and `datapackage.json`
+    (Frictionless Data Package describing the files of this export).
 
-    Returns the written paths (tables in schema order, then the codebook).
+    Returns the written paths (tables in schema order, then the codebooks).
     """
     from dwt.analytics.views import connect
+    from dwt.export.dictionary import data_dictionary_csv, datapackage_json
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -276,10 +341,17 @@ def export_research(zone: ResearchZone, out: Path, fmt: str) -> list[Path]:
                 _write_parquet(con, table, columns, path)
             else:
                 rows = _table_rows(con, table, [c["name"] for c in columns])
-                (_write_sav if fmt == "sav" else _write_csv)(columns, rows, path)
+                WRITERS[fmt](columns, rows, path)
             written.append(path)
     finally:
         con.close()
     codebook = out / "codebook.md"
     codebook.write_text(render_codebook("md"), encoding="utf-8", newline="\n")
-    return [*written, codebook]
+    dictionary = out / "data-dictionary.csv"
+    dictionary.write_text(data_dictionary_csv(), encoding="utf-8", newline="")
+    package = out / "datapackage.json"
+    package.write_text(datapackage_json(fmt), encoding="utf-8", newline="\n")
+    return [*written, codebook, dictionary, package]
+
+
+WRITERS = {"sav": _write_sav, "dta": _write_dta, "csv": _write_csv}

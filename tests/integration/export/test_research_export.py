@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import subprocess
 from pathlib import Path
@@ -127,7 +128,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def exports(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
-    for fmt in ("sav", "csv", "parquet"):
+    for fmt in ("sav", "dta", "csv", "parquet"):
         folder = tmp_path_factory.mktemp(f"export-{fmt}")
         export_research(ResearchZone(data_dir / "curated"), folder, fmt)
         out[fmt] = folder
@@ -138,11 +139,74 @@ def _read_sav(folder: Path, table: str) -> tuple[pd.DataFrame, Any]:
     return pyreadstat.read_sav(str(folder / f"{table}.sav"))
 
 
-def test_writes_one_file_per_research_table_and_the_codebook(exports: dict[str, Path]) -> None:
+CODEBOOKS = ["codebook.md", "data-dictionary.csv", "datapackage.json"]
+
+
+def test_writes_one_file_per_research_table_and_the_codebooks(exports: dict[str, Path]) -> None:
     for fmt, folder in exports.items():
         names = sorted(p.name for p in folder.iterdir())
-        assert names == sorted([f"{t}.{fmt}" for t in research_tables()] + ["codebook.md"])
+        assert names == sorted([f"{t}.{fmt}" for t in research_tables()] + CODEBOOKS)
         assert (folder / "codebook.md").read_text(encoding="utf-8") == render_codebook("md")
+
+
+def test_dta_reads_back_with_variable_and_value_labels_and_the_sav_values(
+    exports: dict[str, Path],
+) -> None:
+    frame, meta = pyreadstat.read_dta(str(exports["dta"] / "placements.dta"))
+    sav, _ = _read_sav(exports["sav"], "placements")
+    assert list(frame.columns) == list(sav.columns)
+    assert meta.column_names_to_labels["contract_type"] == "Contractvorm"
+    codes = load_instrument("placements").column("contract_type").codes
+    assert meta.variable_value_labels["contract_type"] == {
+        v: c for c, v in spss_code_values(codes).items()
+    }
+    rows = frame.set_index("placement_id")
+    assert rows.loc["pl01", "contract_type"] == spss_code_values(codes)["proefplaatsing"]
+    assert rows.loc["pl01", "start_date"] == dt.date(2018, 3, 1)
+    assert pd.isna(rows.loc["pl02", "end_date"])
+    assert rows.loc["pl01", "hours_per_week"] == 24.5
+    assert meta.variable_value_labels["missing_from_latest"] == {0: "nee", 1: "ja"}
+    flags, _ = pyreadstat.read_dta(str(exports["dta"] / "contacts.dta"))
+    assert flags.set_index("contact_id").loc["c001", "signal_werkdruk"] == 1
+
+
+def test_the_data_dictionary_has_a_row_per_exported_variable_in_redcap_columns(
+    exports: dict[str, Path],
+) -> None:
+    from dwt.export.dictionary import REDCAP_COLUMNS
+
+    with (exports["csv"] / "data-dictionary.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == REDCAP_COLUMNS
+    for table in research_tables():
+        with (exports["csv"] / f"{table}.csv").open(encoding="utf-8") as fh:
+            header = next(csv.reader(fh))
+        assert [r["Variable / Field Name"] for r in rows if r["Form Name"] == table] == header
+    contract = next(r for r in rows if r["Variable / Field Name"] == "contract_type")
+    assert contract["Field Type"] == "dropdown"
+    assert contract["Choices, Calculations, OR Slider Labels"].startswith("1, proefplaatsing | ")
+    start = next(r for r in rows if r["Variable / Field Name"] == "start_date")
+    assert start["Text Validation Type OR Show Slider Number"] == "date_ymd"
+
+
+def test_the_csv_export_validates_against_its_data_package(
+    exports: dict[str, Path], tmp_path: Path
+) -> None:
+    from frictionless import Package
+
+    report = Package(str(exports["csv"] / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    # the check can fail: a code the schema does not know makes the package invalid
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(exports["csv"], broken)
+    text = (broken / "placements.csv").read_text(encoding="utf-8")
+    (broken / "placements.csv").write_text(text.replace(",vast,", ",onbekende_vorm,", 1))
+    assert ",onbekende_vorm," in (broken / "placements.csv").read_text(encoding="utf-8")
+    bad = Package(str(broken / "datapackage.json")).validate()
+    assert not bad.valid
+    assert any(e[2] == "constraint-error" for e in bad.flatten(["rowNumber", "fieldName", "type"]))
 
 
 def test_sav_has_dutch_variable_labels_for_every_column(exports: dict[str, Path]) -> None:
