@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from dwt.schema import Instrument, load_study, normalise_header
 _HEADER_SNIFF_CHARS = 1 << 16
 # Integral floats below this are printed as integers; above it a float is not exact anyway.
 _EXACT_INT_LIMIT = 2**53
+# What dwt.ingest.parse refuses as ambiguous: 1-3 digits, one mark, exactly 3 digits.
+_THOUSANDS_SHAPE = re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}")
 
 
 class FileRejected(Exception):
@@ -193,7 +196,15 @@ def _float_text(value: float) -> str | None:
         return None
     if value.is_integer() and abs(value) < _EXACT_INT_LIMIT:
         return str(int(value))
-    return repr(value)
+    return _fraction_text(value)
+
+
+def _fraction_text(value: float) -> str:
+    """A native non-integral number as text the parser reads back exactly: Python's shortest
+    round-trip form, with a trailing 0 where it would look like one thousands group
+    ("22.125" -> "22.1250"; the parser refuses "22.125" as ambiguous in a text cell)."""
+    text = repr(value)
+    return text + "0" if _THOUSANDS_SHAPE.fullmatch(text) else text
 
 
 # --- sav -----------------------------------------------------------------------------------
@@ -276,7 +287,7 @@ def _numbers_as_text(values: np.ndarray) -> pd.Series:
     out = np.full(values.shape, None, dtype=object)
     out[integral] = values[integral].astype(np.int64).astype(str)
     fractional = finite & ~integral
-    out[fractional] = [repr(float(v)) for v in values[fractional]]
+    out[fractional] = [_fraction_text(float(v)) for v in values[fractional]]
     return pd.Series(out, dtype=object)
 
 

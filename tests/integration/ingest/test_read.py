@@ -453,3 +453,38 @@ def test_data_under_a_blank_header_row_misses_required_columns(tmp_path: Path) -
     path = tmp_path / "contacts.csv"
     path.write_text(";;;;\n2019-05-05;12345678;AD-014;interview;groen\n", encoding="utf-8")
     assert rejection(path, CONTACTS).startswith("missing required column: contact_date, ")
+
+
+# --- numbers are read exactly or refused (issue 12) ----------------------------------------
+
+
+def test_a_dutch_thousands_separator_in_a_csv_is_refused_not_read_as_ten(tmp_path: Path) -> None:
+    path = tmp_path / "employer_survey.csv"
+    path.write_text(
+        "kvk_nummer;invuldatum;aantal_medewerkers;aantal_banenafspraak;uren\n"
+        "12345678;01-10-2019;10.000;2,0;x\n"
+        "12345679;01-10-2019;1.250.000;12;x\n",
+        encoding="utf-8",
+    )
+    frame, reasons = typed(read_raw(path, load_instrument("employer_survey")))
+    assert pd.isna(frame.loc[1, "employees_total"])  # never 10
+    assert reasons.loc[1] == ["employees_total: ambiguous thousands separator"]
+    assert frame.loc[2, "employees_total"] == 1_250_000
+    assert frame.loc[1, "employees_target_group"] == 2
+
+
+def test_native_numbers_with_three_decimals_are_read_exactly(tmp_path: Path) -> None:
+    xlsx = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, [111222333, 12345678, "2018-03-01", None, "vast", 22.125, *[None] * 9]],
+    )
+    frame, reasons = typed(read_raw(xlsx, PLACEMENTS))
+    assert frame.loc[1, "hours_per_week"] == 22.125
+    assert "hours_per_week: ambiguous thousands separator" not in reasons.loc[1]
+
+    sav = tmp_path / "employee_survey.sav"
+    survey = pd.DataFrame({"bsn": ["111222333"], "werkzaam": [1.0], "uren_per_week": [12.375]})
+    pyreadstat.write_sav(survey, sav)
+    frame, reasons = typed(read_raw(sav, EMPLOYEE_SURVEY))
+    assert frame.loc[1, "hours_per_week"] == 12.375
+    assert reasons.loc[1] == []
