@@ -20,20 +20,33 @@ from dwt.config import ENV_KEY, ConfigError
 
 PSEUDONYM_HEX = 16
 _FINGERPRINT_MESSAGE = b"dwt:key-fingerprint:v1"
+# Digits of the identifier behind each prefix (the parser compacts and left-pads to these).
+IDENTIFIER_DIGITS = {"bsn": 9, "kvk": 8}
 
 
-def _digest(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+class IdentifierError(ValueError):
+    """A value that is not a parsed identifier reached pseudonymisation. The message names the
+    kind of identifier only: an exception that carries a value is a leak once Prefect (or a
+    terminal, a log) records it."""
+
+
+def _digest(key: bytes, prefix: str, identifier: str) -> str:
+    width = IDENTIFIER_DIGITS[prefix]
+    # Checked before encoding: a UnicodeEncodeError would carry the whole value in its args.
+    if not (len(identifier) == width and identifier.isascii() and identifier.isdigit()):
+        raise IdentifierError(f"a {prefix} value is not {width} ASCII digits")
+    message = f"{prefix}:{identifier}".encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
 def participant_id(key: bytes, bsn: str) -> str:
     """Pseudonym of a person from the 9-digit BSN (left-padded by the parser)."""
-    return _digest(key, "bsn:" + bsn)
+    return _digest(key, "bsn", bsn)
 
 
 def employer_id(key: bytes, kvk: str) -> str:
     """Pseudonym of an employer from the 8-digit KvK number."""
-    return _digest(key, "kvk:" + kvk)
+    return _digest(key, "kvk", kvk)
 
 
 def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str | None]:
@@ -53,7 +66,7 @@ def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str 
             continue
         pid = cache.get(text)
         if pid is None:
-            pid = cache[text] = _digest(key, f"{prefix}:{text}")
+            pid = cache[text] = _digest(key, prefix, text)
         out.append(pid)
     return out
 

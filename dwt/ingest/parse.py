@@ -23,7 +23,14 @@ Decisions beyond the contract (each one pinned by a unit test):
 - Booleans accept "1.0"/"0.0" (how an SPSS numeric arrives when not labelled).
 - A date may carry a time part ("2018-03-01 00:00:00", "...T14:30"): the date is kept, as
   the readers do for native date-time cells.
-- KvK: 7 or 8 digits (one lost leading zero, as for the BSN) are left-padded to 8.
+- BSN and KvK as python-stdnum's `nl.bsn.compact` reads a BSN: separators (space, no-break
+  space, '.', '-') between digit groups are dropped, and the digits are left-padded to 9 (KvK:
+  8), because a spreadsheet drops every leading zero. The 11-proef (validation) then judges
+  the BSN; an all-zero KvK is not a KvK. A spreadsheet's float is the same number: a trailing
+  ".0"/".00" ("123456782.0") and scientific notation whose mantissa holds every digit
+  ("1.23456782E8"); a mantissa with fewer digits than the exponent ("1.2346E+08") is a
+  rounded display and refused. A separator before, after or next to another one, a sign,
+  zero-width characters or combining marks: "not 9 digits" / "not 8 digits".
 - code_list: empty items (a trailing separator) are ignored and repeated codes kept once.
 - Survey missing codes apply to every column outside the identifier zone; in an identifier
   column "-9" is simply not a valid number.
@@ -56,6 +63,11 @@ _COMMA_GROUPED = r"[+-]?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]*)?"
 # Either a decimal fraction or one thousands group: "10.000" is 10 or 10000.
 _AMBIGUOUS_GROUP = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
 AMBIGUOUS = "ambiguous thousands separator"
+# Identifiers: digit groups with single separators between them, or a spreadsheet's float.
+_ID_SEPARATOR = "[ .\\-\u00a0\u202f]"
+_ID_GROUPED = f"[0-9]+(?:{_ID_SEPARATOR}[0-9]+)*"
+_ID_FLOAT_ZERO = r"^([0-9]+)[.,]00?$"
+_ID_SCIENTIFIC = r"([0-9])(?:[.,]([0-9]*))?[eE]\+?([0-9]{1,2})"
 # Full-width signs and marks some input methods produce alongside full-width digits.
 _FULL_WIDTH_MARKS = {"\uff0b": "+", "\uff0c": ",", "\uff0d": "-", "\uff0e": "."}
 
@@ -180,8 +192,8 @@ def _reasons(index: pd.Index, failures: list[tuple[np.ndarray, str]]) -> pd.Seri
 
 def _parser(column: Column, study: Study) -> Callable[[pd.Series, Column], Parsed]:
     parsers: dict[str, Callable[[pd.Series, Column], Parsed]] = {
-        "bsn": lambda s, c: _digits(s, width=9, min_width=8, rule="not 9 digits"),
-        "kvk": lambda s, c: _digits(s, width=8, min_width=7, rule="not 8 digits"),
+        "bsn": lambda s, c: _digits(s, width=9, rule="not 9 digits", zero_ok=True),
+        "kvk": lambda s, c: _digits(s, width=8, rule="not 8 digits", zero_ok=False),
         "date": lambda s, c: _dates(s, study.parsing["date_formats"]),
         "integer": lambda s, c: _integers(s),
         "number": lambda s, c: _numbers(s),
@@ -203,11 +215,34 @@ def _one(rule: str, failed: pd.Series) -> dict[str, pd.Series]:
     return {rule: failed}
 
 
-def _digits(text: pd.Series, width: int, min_width: int, rule: str) -> Parsed:
-    """Identifier digits, left-padded to `width` when a leading zero was lost."""
-    ok = text.str.fullmatch(rf"\d{{{min_width},{width}}}").fillna(False).astype(bool)
-    values = text.where(ok).str.zfill(width).astype("string")
-    return values, _one(rule, _failed(text, ok))
+def _digits(text: pd.Series, width: int, rule: str, zero_ok: bool) -> Parsed:
+    """Identifier digits (see the module's decisions), left-padded to `width`."""
+    digits = pd.Series(pd.NA, index=text.index, dtype="string")
+    grouped = text.str.fullmatch(_ID_GROUPED).fillna(False).astype(bool)
+    digits[grouped] = text[grouped].str.replace(_ID_SEPARATOR, "", regex=True)
+    whole = text.str.extract(_ID_FLOAT_ZERO, expand=False)
+    digits = digits.mask(whole.notna(), whole)  # "123456782.0" is a float, not groups
+    scientific = text.str.fullmatch(_ID_SCIENTIFIC).fillna(False).astype(bool)
+    if scientific.any():
+        exact = text[scientific].map(_scientific_digits).astype("string")
+        digits = digits.mask(scientific, exact)
+    ok = digits.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
+    values = digits.where(ok).str.zfill(width)
+    if not zero_ok:
+        ok &= ~values.str.fullmatch("0+").fillna(False).astype(bool)
+        values = values.where(ok)
+    return values.astype("string"), _one(rule, _failed(text, ok))
+
+
+def _scientific_digits(cell: str) -> str | None:
+    """The integer a spreadsheet printed as d.ddddE+n, if every digit of it is shown."""
+    match = re.fullmatch(_ID_SCIENTIFIC, cell)
+    if match is None:
+        return None
+    lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
+    if exponent > len(fraction) or fraction[exponent:].strip("0"):
+        return None  # digits invented by the exponent (a rounded display), or a fraction
+    return (lead + fraction[:exponent]).lstrip("0") or "0"
 
 
 def _dates(text: pd.Series, formats: list[str]) -> Parsed:

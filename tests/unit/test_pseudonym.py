@@ -30,7 +30,8 @@ def test_participant_id_is_the_first_16_hex_of_hmac_sha256_of_bsn_prefix() -> No
 def test_employer_id_uses_the_kvk_prefix() -> None:
     expected = hmac.new(KEY, b"kvk:01234567", hashlib.sha256).hexdigest()[:16]
     assert employer_id(KEY, "01234567") == expected
-    assert employer_id(KEY, "01234567") != participant_id(KEY, "01234567")
+    same_digits_as_bsn = hmac.new(KEY, b"bsn:01234567", hashlib.sha256).hexdigest()[:16]
+    assert employer_id(KEY, "01234567") != same_digits_as_bsn
 
 
 def test_pseudonymise_keeps_missing_values_missing() -> None:
@@ -82,3 +83,25 @@ def test_the_demo_key_is_created_once_and_reused(tmp_path: Path) -> None:
     first = ensure_demo_key(path)
     assert ensure_demo_key(path) == first
     assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+@pytest.mark.parametrize(
+    ("prefix", "value"),
+    [
+        ("kvk", "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18"),  # full-width digits
+        ("bsn", "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0662"),  # Arabic-Indic
+        ("bsn", "12345678"),  # not padded
+        ("kvk", "1234 5678"),
+    ],
+)
+def test_a_value_that_is_not_a_parsed_identifier_is_refused_without_quoting_it(
+    prefix: str, value: str
+) -> None:
+    from dwt.pseudonym import IdentifierError
+
+    with pytest.raises(IdentifierError) as caught:
+        pseudonymise(KEY, prefix, [value])
+    exc = caught.value
+    assert value not in str(exc) and value not in repr(exc)
+    assert all(value not in str(arg) for arg in exc.args)
+    assert exc.__cause__ is None and exc.__context__ is None  # no UnicodeEncodeError inside

@@ -45,26 +45,63 @@ def rejected(instrument: Instrument, column: str, cell: str) -> list[str]:
         ("111222333", "111222333"),
         (" 111222333 ", "111222333"),
         ("89693504", "089693504"),  # leading zero lost in a spreadsheet
+        ("1234567", "001234567"),  # ... or two: spreadsheets drop them all
         ("123456789", "123456789"),  # the 11-proef is the validation step's rule, not ours
+        ("123 456 782", "123456782"),  # separators, as python-stdnum's nl.bsn drops them
+        ("123.456.782", "123456782"),
+        ("1234.56.782", "123456782"),
+        ("123-456-782", "123456782"),
+        ("123\u00a0456\u00a0782", "123456782"),  # no-break spaces
+        ("123456782.0", "123456782"),  # a spreadsheet's float
+        ("89693504.0", "089693504"),
+        ("1.23456782E8", "123456782"),
+        ("1,23456782E+08", "123456782"),
+        ("8.9693504e7", "089693504"),
+        ("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12", "123456782"),  # full-width
+        ("\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0662", "123456782"),  # Arabic
     ],
 )
-def test_bsn_accepts_9_digits_and_pads_8(cell: str, expected: str) -> None:
+def test_bsn_is_compacted_and_left_padded_to_9_digits(cell: str, expected: str) -> None:
     assert accepted(PLACEMENTS, "bsn", cell) == expected
 
 
 @pytest.mark.parametrize(
-    "cell", ["1234567", "1234567890", "12345678a", "123 456 782", "123.456.782", "-9", "x"]
+    "cell",
+    [
+        "1234567890",  # too long
+        "12345678a",
+        "-9",  # a survey missing code is not an identifier
+        "-123456782",
+        "123456782-",
+        "123..456.782",
+        "1.2346E+08",  # a rounded display: digits lost
+        "1.23456782E7",  # not a whole number
+        "123\u200b456782",  # zero-width space
+        "12345678\u03012",  # combining mark
+        "x",
+    ],
 )
-def test_bsn_rejects_anything_but_8_or_9_digits(cell: str) -> None:
+def test_bsn_rejects_what_is_not_one_number(cell: str) -> None:
     assert rejected(PLACEMENTS, "bsn", cell) == ["bsn: not 9 digits"]
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("12345678", "12345678"), ("7654321", "07654321")])
-def test_kvk_accepts_8_digits_and_pads_7(cell: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("12345678", "12345678"),
+        ("7654321", "07654321"),
+        ("654321", "00654321"),
+        ("1234-5678", "12345678"),
+        ("1234 5678", "12345678"),
+        ("7654321.0", "07654321"),
+        ("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18", "12345678"),
+    ],
+)
+def test_kvk_is_compacted_and_left_padded_to_8_digits(cell: str, expected: str) -> None:
     assert accepted(PLACEMENTS, "employer_kvk", cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["123456", "123456789", "1234-5678", "KvK12345678", "-8"])
+@pytest.mark.parametrize("cell", ["123456789", "KvK12345678", "-8", "0", "00000000", "1234--5678"])
 def test_kvk_rejects_other_lengths_and_non_digits(cell: str) -> None:
     assert rejected(PLACEMENTS, "employer_kvk", cell) == ["employer_kvk: not 8 digits"]
 
@@ -345,7 +382,7 @@ def test_index_is_kept_and_reasons_line_up_with_rows() -> None:
 
 def test_a_row_collects_every_reason_in_schema_order() -> None:
     raw = pd.DataFrame(
-        {"gender": ["x"], "bsn": ["1"], "start_date": ["gisteren"], "birth_year": ["oud"]},
+        {"gender": ["x"], "bsn": ["1x"], "start_date": ["gisteren"], "birth_year": ["oud"]},
         index=[1],
     )
     _, reasons = parse_table(raw, PLACEMENTS, STUDY)
