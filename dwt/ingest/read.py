@@ -28,7 +28,8 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,28 +75,38 @@ def read_raw(path: Path, instrument: Instrument) -> RawTable:
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected("unreadable file: cannot open") from exc
-    headers, columns = reader(data, instrument)
-    return _canonical_table(headers, columns, instrument)
+    return _canonical_table(reader(data, instrument), instrument)
+
+
+@dataclass
+class _Cells:
+    """What a reader found, rows after the header only.
+
+    `columns` maps a position to its text column (an Arrow array or a sequence of str | None);
+    a reader may leave out positions that hold no schema column (the xlsx reader does, so
+    that it allocates by the cells that exist), and then says in `other_content` which rows
+    hold a non-blank cell in a left-out position (such a row is still a data row).
+    """
+
+    headers: list[Any]
+    columns: dict[int, Any]
+    rows: int
+    other_content: Any = None
 
 
 # --- csv -----------------------------------------------------------------------------------
 
 
-# Each reader returns (header cells, one text column per header cell: an Arrow array or a
-# sequence of str | None), rows after the header only.
-Columns = list[Any]
-
-
-def _csv_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
+def _csv_columns(data: bytes, instrument: Instrument) -> _Cells:
     text = _decode(data)
     if "\x00" in text:
         raise FileRejected("unreadable file: binary content")
     if not text.strip():
         raise FileRejected("no data rows")
     delimiter, header = _sniff_delimiter(text, instrument)
-    table = _parse_csv(text, delimiter, len(header))
+    table = _parse_csv(text, delimiter, len(header)).slice(1)
     # pyarrow hands the header back as the first record: the data start after it.
-    return header, table.slice(1).columns
+    return _Cells(header, dict(enumerate(table.columns)), table.num_rows)
 
 
 def _decode(data: bytes) -> str:
@@ -157,25 +168,127 @@ def _parse_csv(text: str, delimiter: str, width: int) -> Any:
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def _xlsx_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
+_NO_VALUE = "formula without a value"
+
+
+def _xlsx_columns(data: bytes, instrument: Instrument) -> _Cells:
+    """The first sheet, cell by cell as stored: no trust in its claimed dimension, memory by
+    the cells that exist (a 6 KB file with one cell at XFD1048576 must stay small)."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            # Stored dimensions can be wrong in files written by other tools: read them all.
-            sheet.reset_dimensions()
-            rows = [tuple(_xlsx_text(v) for v in row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        # openpyxl warns with cell contents (a BSN styled as a date: "serial value ..."):
+        # a warning reaches logs and terminals, so none is let through.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                cells, merged = _xlsx_sheet(workbook, instrument)
+            finally:
+                workbook.close()
+    except FileRejected:
+        raise
     except Exception as exc:  # zipfile, KeyError, openpyxl's own types: all mean a damaged file
         raise FileRejected("unreadable file: not a valid xlsx") from exc
-    if not rows:
-        raise FileRejected("no data rows")
-    width = max(len(r) for r in rows)
-    padded = [r + (None,) * (width - len(r)) for r in rows]
-    return list(padded[0]), [[row[i] for row in padded[1:]] for i in range(width)]
+    _refuse_merged(merged, cells.columns)
+    return cells
+
+
+def _xlsx_sheet(workbook: Any, instrument: Instrument) -> tuple[_Cells, list[str]]:
+    """Stream the first sheet's XML once: (cells of schema columns, merged ranges)."""
+    from openpyxl.worksheet._reader import (
+        FORMULA_TAG,
+        VALUE_TAG,
+        WorkSheetParser,
+        _cast_number,
+    )
+
+    class Parser(WorkSheetParser):
+        """openpyxl's own parser; a formula cell without a cached value is marked."""
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            stored = element.findtext(VALUE_TAG)
+            # no <v>, or an empty one not typed as a string result (a formula giving "")
+            cached = bool(stored) or (stored == "" and element.get("t") == "str")
+            if not cached and element.find(FORMULA_TAG) is not None:
+                cell["data_type"] = _NO_VALUE
+            elif cell["data_type"] == "e" and element.get("t", "n") == "n" and stored:
+                # a number styled as a date but beyond any date (a BSN in a date-formatted
+                # column): openpyxl makes it "#VALUE!"; the number is what the cell holds
+                cell["value"], cell["data_type"] = _cast_number(stored), "n"
+            return cell
+
+    sheet = workbook.worksheets[0]
+    lookup = instrument.header_lookup()
+    headers: list[Any] = []
+    wanted: dict[int, list[str | None]] = {}  # 0-based position of a schema column -> cells
+    other: list[bool] = []
+    no_value: set[str] = set()  # where formulas have no cached value: "header" or a column
+    rows = 0
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = Parser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for row_number, row in parser.parse():
+            if row_number == 1:
+                headers = _xlsx_header(row)
+                if any(cell["data_type"] == _NO_VALUE for cell in row):
+                    no_value.add("the header row")
+                wanted = {
+                    i: [] for i, h in enumerate(headers)
+                    if _is_filled(h) and normalise_header(str(h)) in lookup
+                }  # fmt: skip
+                continue
+            values: dict[int, str | None] = {}
+            elsewhere = False
+            for cell in row:
+                position = cell["column"] - 1
+                if position in wanted:
+                    if cell["data_type"] == _NO_VALUE:
+                        no_value.add("column " + lookup[normalise_header(str(headers[position]))])
+                    values[position] = _xlsx_text(cell["value"])
+                elif _is_filled(cell["value"]):
+                    elsewhere = True
+            if not any(map(_is_filled, values.values())) and not elsewhere:
+                continue  # an empty row (styled cells only) is not kept
+            for position, column in wanted.items():
+                column.append(values.get(position))
+            other.append(elsewhere)
+            rows += 1
+        merges = parser.merged_cells.mergeCell if parser.merged_cells is not None else []
+    if no_value:
+        where = ", ".join(sorted(no_value))
+        raise FileRejected(f"unreadable file: {_NO_VALUE} in {where} (never recalculated)")
+    return _Cells(headers, dict(wanted), rows, other), [str(m.coord) for m in merges]
+
+
+def _xlsx_header(row: list[dict[str, Any]]) -> list[Any]:
+    """Header texts by position, as wide as the last non-blank header cell."""
+    width = max((c["column"] for c in row if _is_filled(c["value"])), default=0)
+    headers: list[Any] = [None] * width
+    for cell in row:
+        if cell["column"] <= width:
+            headers[cell["column"] - 1] = _xlsx_text(cell["value"])
+    return headers
+
+
+def _refuse_merged(merged: list[str], columns: dict[int, Any]) -> None:
+    """Merged cells keep their value in the first cell only: the others read as empty, so a
+    merged header hides a column and a merged data cell empties rows. Either is refused."""
+    from openpyxl.utils.cell import range_boundaries
+
+    for ref in merged:
+        min_col, min_row, max_col, _ = range_boundaries(ref)
+        if min_row == 1:
+            raise FileRejected("unreadable file: merged header cells")
+        if any(min_col - 1 <= position <= max_col - 1 for position in columns):
+            raise FileRejected("unreadable file: merged cells in data rows")
 
 
 def _xlsx_text(value: Any) -> str | None:
@@ -210,13 +323,13 @@ def _fraction_text(value: float) -> str:
 # --- sav -----------------------------------------------------------------------------------
 
 
-def _sav_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
+def _sav_columns(data: bytes, instrument: Instrument) -> _Cells:
     frame, labels = _read_sav_isolated(data)
-    columns = [
-        _sav_column_text(frame[name], labels.get(name, {})).to_numpy(dtype=object)
-        for name in frame.columns
-    ]
-    return list(frame.columns), columns
+    columns = {
+        i: _sav_column_text(frame[name], labels.get(name, {})).to_numpy(dtype=object)
+        for i, name in enumerate(frame.columns)
+    }
+    return _Cells(list(frame.columns), columns, len(frame))
 
 
 _SAV_UNREADABLE = "unreadable file: not a valid SPSS file"
@@ -305,24 +418,29 @@ def _scalar_text(value: Any) -> str | None:
 # --- headers and the canonical frame ------------------------------------------------------
 
 
-def _canonical_table(headers: Sequence[Any], columns: Columns, instrument: Instrument) -> RawTable:
+def _canonical_table(cells: _Cells, instrument: Instrument) -> RawTable:
     """Map headers to canonical names, check the required ones, keep non-empty rows."""
-    cells = _clean_cells(columns)
-    cells = cells[cells.notna().any(axis=1)]
-    if cells.empty and not any(_is_filled(h) for h in headers):
+    cleaned = {position: _clean_column(column) for position, column in cells.columns.items()}
+    filled = _filled_rows(cleaned.values(), cells.rows, cells.other_content)
+    if not filled.any() and not any(_is_filled(h) for h in cells.headers):
         raise FileRejected("no data rows")  # nothing at all: not even a header
-    positions, header_map, unknown = _match_headers(headers, instrument)
+    positions, header_map, unknown = _match_headers(cells.headers, instrument)
     missing = [c for c in instrument.required_columns if c not in positions]
     if missing:
         raise FileRejected("missing required column: " + ", ".join(missing))
-    if cells.empty:
+    if not filled.any():
         raise FileRejected("no data rows")
 
-    index = pd.RangeIndex(1, len(cells) + 1)
+    keep = np.flatnonzero(filled)
+    index = pd.RangeIndex(1, len(keep) + 1)
     frame = pd.DataFrame(
         {
             name: (
-                pd.Series(cells[positions[name]].to_numpy(), index=index, dtype=object)
+                pd.Series(
+                    cleaned[positions[name]].take(keep).to_numpy(zero_copy_only=False),
+                    index=index,
+                    dtype=object,
+                )
                 if name in positions
                 else pd.Series([None] * len(index), index=index, dtype=object)
             )
@@ -364,22 +482,25 @@ def _is_filled(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _clean_cells(columns: Columns) -> pd.DataFrame:
-    """Strip surrounding whitespace; empty or blank cells become None (in Arrow's C++ kernels).
-
-    Columns are numbered by position; the index is the 0-based row after the header.
-    """
+def _clean_column(column: Any) -> Any:
+    """Surrounding whitespace stripped; empty or blank cells become null (Arrow C++ kernels)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cleaned = {}
-    for position, column in enumerate(columns):
-        cells = column
-        if not isinstance(column, pa.Array | pa.ChunkedArray):
-            cells = pa.array(column, type=pa.string(), from_pandas=True)
-        trimmed = pc.utf8_trim_whitespace(cells)
-        blank = pc.equal(trimmed, "")
-        cleaned[position] = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_numpy(
-            zero_copy_only=False
-        )
-    return pd.DataFrame(cleaned, dtype=object)
+    cells = column
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if not isinstance(cells, pa.Array):
+        cells = pa.array(column, type=pa.string(), from_pandas=True)
+    trimmed = pc.utf8_trim_whitespace(cells)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _filled_rows(columns: Iterable[Any], rows: int, other_content: Any) -> np.ndarray:
+    """Rows with at least one non-blank cell in any column (left-out ones included)."""
+    filled = np.zeros(rows, dtype=bool)
+    if other_content is not None:
+        filled |= np.asarray(other_content, dtype=bool)
+    for column in columns:
+        filled |= column.is_valid().to_numpy(zero_copy_only=False)
+    return filled

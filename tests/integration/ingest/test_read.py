@@ -488,3 +488,152 @@ def test_native_numbers_with_three_decimals_are_read_exactly(tmp_path: Path) -> 
     frame, reasons = typed(read_raw(sav, EMPLOYEE_SURVEY))
     assert frame.loc[1, "hours_per_week"] == 12.375
     assert reasons.loc[1] == []
+
+
+# --- xlsx as stored: formulas, merged cells, stray cells (issue 12) -------------------------
+
+SHEET_XML = "xl/worksheets/sheet1.xml"
+
+
+def patch_xlsx(path: Path, old: str, new: str) -> None:
+    """Rewrite the first sheet's XML (what another tool could have written)."""
+    import zipfile
+
+    members = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            members[name] = archive.read(name)
+    xml = members[SHEET_XML].decode("utf-8")
+    assert old in xml, old
+    members[SHEET_XML] = xml.replace(old, new).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def placements_row(**cells: Any) -> list[Any]:
+    row = dict(zip(XLSX_HEADER, [
+        111222333, 12345678, "2018-03-01", None, "vast", 22.5, 70, "wajong", "psychisch",
+        "man", "geen", "geen", "G", "1-24", None,
+    ], strict=True))  # fmt: skip
+    row.update(cells)
+    return list(row.values())
+
+
+def test_a_formula_without_a_cached_value_rejects_the_file_naming_its_column(
+    tmp_path: Path,
+) -> None:
+    # openpyxl (like any script) writes formulas without the value a spreadsheet would cache
+    path = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, placements_row(), placements_row(**{"uren per week": "=20+4"})],
+    )
+    assert rejection(path) == (
+        "unreadable file: formula without a value in column hours_per_week (never recalculated)"
+    )
+
+
+def test_a_formula_with_its_cached_value_is_read_as_that_value(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, placements_row(**{"uren per week": "=20+4"})],
+    )
+    patch_xlsx(path, "<f>20+4</f><v />", "<f>20+4</f><v>24</v>")
+    assert read_raw(path, PLACEMENTS).frame.loc[1, "hours_per_week"] == "24"
+
+
+def test_a_formula_in_an_unknown_column_does_not_matter(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row(**{"extra kolom": "=1+1"})]
+    )
+    assert read_raw(path, PLACEMENTS).frame.index.tolist() == [1]
+
+
+def test_merged_header_cells_reject_the_file(tmp_path: Path) -> None:
+    # "uren per week" merged over two columns: the second one's data has no header any more
+    header = [*XLSX_HEADER[:5], "uren per week", None, *XLSX_HEADER[6:]]
+    row = placements_row()
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(header)
+    sheet.append([*row[:6], 99, *row[6:]])
+    sheet.merge_cells("F1:G1")
+    workbook.save(path)
+    assert rejection(path) == "unreadable file: merged header cells"
+
+
+def test_merged_cells_in_a_schema_column_reject_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for values in [XLSX_HEADER, placements_row(), placements_row(Burgerservicenummer=89693504)]:
+        sheet.append(values)
+    sheet.merge_cells("E2:E3")  # contractvorm: row 3 would read as empty
+    workbook.save(path)
+    assert rejection(path) == "unreadable file: merged cells in data rows"
+
+
+def peak_bytes_of_reading(path: Path) -> tuple[RawTable, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        table = read_raw(path, PLACEMENTS)
+        return table, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_small_xlsx_with_a_stray_cell_in_the_far_corner_stays_small(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    workbook = openpyxl.load_workbook(path)
+    workbook.active["XFD1048576"] = "x"  # type: ignore[index]
+    workbook.save(path)
+    assert path.stat().st_size < 10_000
+    table, peak = peak_bytes_of_reading(path)
+    assert peak < 20 * 2**20  # was 6.6 GiB and a MemoryError
+    # the stray cell is content of a row (a data row with every schema cell empty)
+    assert table.frame.index.tolist() == [1, 2]
+    assert table.frame.loc[2].isna().all()
+
+
+def test_stray_cells_beyond_the_header_in_every_row_allocate_nothing_per_empty_cell(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(XLSX_HEADER)
+    for _ in range(2000):
+        sheet.append([*placements_row(), *[None] * 16_000, "x"])
+    workbook.save(path)
+    table, peak = peak_bytes_of_reading(path)
+    assert len(table.frame) == 2000
+    assert peak < 60 * 2**20  # 2000 rows x 16384 positions would be hundreds of MB
+
+
+def test_a_claimed_dimension_is_not_trusted(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    patch_xlsx(path, '<dimension ref="A1:O2" />', '<dimension ref="A1:XFD1048576" />')
+    table, peak = peak_bytes_of_reading(path)
+    assert table.frame.index.tolist() == [1]
+    assert peak < 20 * 2**20
+
+
+def test_a_bsn_styled_as_a_date_is_read_as_its_number_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    workbook = openpyxl.load_workbook(path)
+    workbook.active["A2"].number_format = "yyyy-mm-dd"  # type: ignore[index]
+    workbook.save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_raw(path, PLACEMENTS)
+    assert not [w for w in caught if "111222333" in str(w.message)]
+    assert table.frame.loc[1, "bsn"] == "111222333"
