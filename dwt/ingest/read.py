@@ -13,7 +13,9 @@ Decisions (also in the tests):
 - An empty file (no header at all) is rejected with "no data rows", like a header-only file:
   in both cases there is nothing to ingest, and one reason is easier to count. Data under a
   blank header row is "missing required column: ...".
-- Columns with a blank header are spreadsheet artefacts and are ignored silently.
+- Columns with a blank header are spreadsheet artefacts and are ignored silently. Unknown
+  columns are ignored and reported by position, their header shown only when short and never
+  with its digits (`describe_unknown_columns`): a header may hold a remark with a name or BSN.
 - Native date-time cells (xlsx, SPSS) become their ISO date "YYYY-MM-DD"; a time of day is
   dropped, as the study only has date columns.
 - SPSS user-defined missing values arrive as empty cells (pyreadstat's default), just as the
@@ -28,6 +30,7 @@ import datetime as dt
 import io
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,7 +64,7 @@ class RawTable:
 
     instrument: str
     frame: pd.DataFrame
-    unknown_columns: list[str]
+    unknown_columns: list[str]  # described value-free: `describe_unknown_columns`
     header_map: dict[str, str]
 
 
@@ -454,11 +457,11 @@ def _canonical_table(cells: _Cells, instrument: Instrument) -> RawTable:
 def _match_headers(
     headers: Iterable[Any], instrument: Instrument
 ) -> tuple[dict[str, int], dict[str, str], list[str]]:
-    """(canonical -> column position, original -> canonical, unknown original headers)."""
+    """(canonical -> column position, original -> canonical, unknown columns described)."""
     lookup = instrument.header_lookup()
     positions: dict[str, int] = {}
     header_map: dict[str, str] = {}
-    unknown: list[str] = []
+    unknown: list[tuple[int, str]] = []
     duplicates: list[str] = []
     for i, raw_header in enumerate(headers):
         if not _is_filled(raw_header):
@@ -466,7 +469,7 @@ def _match_headers(
         original = str(raw_header).strip()
         canonical = lookup.get(normalise_header(original))
         if canonical is None:
-            unknown.append(original)
+            unknown.append((i + 1, original))
         elif canonical in positions:
             if canonical not in duplicates:
                 duplicates.append(canonical)
@@ -475,7 +478,34 @@ def _match_headers(
             header_map[original] = canonical
     if duplicates:
         raise FileRejected("unreadable file: duplicate column " + ", ".join(duplicates))
-    return positions, header_map, unknown
+    return positions, header_map, describe_unknown_columns(unknown)
+
+
+# An unknown header is reported (run manifest, output, Prefect) but may hold a remark with a
+# name or a BSN: it is shown whole only when short, and never with its digits.
+_SHOWN_HEADER_CHARS = 24
+_FIRST_WORD_CHARS = 12
+_LISTED_UNKNOWN = 20
+
+
+def describe_unknown_columns(unknown: list[tuple[int, str]]) -> list[str]:
+    """Each unknown column as `column <1-based position>: <header>`, the header's digits
+    masked and a long one cut to its first word; at most `_LISTED_UNKNOWN` of them, then one
+    `... and N more unknown columns`."""
+    shown = [f"column {position}: {_masked_header(header)}" for position, header in unknown]
+    if len(shown) > _LISTED_UNKNOWN:
+        rest = len(shown) - _LISTED_UNKNOWN
+        shown = [*shown[:_LISTED_UNKNOWN], f"... and {rest} more unknown columns"]
+    return shown
+
+
+def _masked_header(header: str) -> str:
+    text = " ".join(header.split())  # newlines, tabs, runs of spaces: one space
+    text = "".join("#" if unicodedata.category(ch) == "Nd" else ch for ch in text)
+    if len(text) <= _SHOWN_HEADER_CHARS:
+        return text
+    first = text.split(" ")[0][:_FIRST_WORD_CHARS]
+    return f"{first}... ({len(text)} characters)"
 
 
 def _is_filled(value: Any) -> bool:

@@ -226,3 +226,27 @@ def test_research_zone_holds_no_identifier_bytes(lake_dir: Path, validator: Vali
     # ... while the restricted zone does hold them (proves the scan would find them)
     restricted = str(pq.read_table(lake_dir / "restricted/directory").to_pylist())
     assert make_kvk(0) in restricted
+
+
+def test_an_unknown_header_holding_a_name_and_bsn_is_reported_without_them(
+    lake_dir: Path, validator: Validator
+) -> None:
+    path = lake_dir / "raw" / REGION / "2018" / "employer_survey.csv"
+    remark = f"Opmerking: bel Jan de Vries {make_bsn(3)}"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + f',"{remark}"', *(line + ",x" for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    entry = _files(result.summary)[f"{REGION}/2018/employer_survey.csv"]
+    assert entry["status"] == "accepted"
+    assert entry["unknown_columns"] == ["column 15: Opmerking:... (37 characters)"]
+    reported = [
+        json.dumps(result.summary, ensure_ascii=False),
+        *(p.read_text(encoding="utf-8") for p in (lake_dir / "runs").glob("*.json")),
+        (lake_dir / "restricted" / "manifest.json").read_text(encoding="utf-8"),
+    ]
+    for text in reported:
+        for secret in (make_bsn(3), make_bsn(3)[1:], "Vries", "Jan de"):
+            assert secret not in text

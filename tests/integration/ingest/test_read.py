@@ -131,9 +131,9 @@ def test_blank_lines_are_not_data_rows(tmp_path: Path) -> None:
     assert table.frame["name"].tolist() == ["Anna de Vries", "Kees Bakker"]
 
 
-def test_reports_unknown_columns_by_their_original_header(tmp_path: Path) -> None:
+def test_reports_unknown_columns_by_position_and_header(tmp_path: Path) -> None:
     table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
-    assert table.unknown_columns == ["Opmerking intern"]
+    assert table.unknown_columns == ["column 20: Opmerking intern"]
     assert "Opmerking intern" not in table.frame.columns
 
 
@@ -166,7 +166,7 @@ def test_delimiter_is_the_one_matching_more_known_headers(tmp_path: Path) -> Non
     )
     table = read_raw(path, CONTACTS)
     assert table.frame.loc[1, "risk_level"] == "groen"
-    assert table.unknown_columns == ["notities, vrij"]
+    assert table.unknown_columns == ["column 6: notities, vrij"]
 
 
 def test_quoted_values_may_span_lines(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_xlsx_drops_trailing_empty_rows_and_reads_first_sheet_only(placements_xl
     table = read_raw(placements_xlsx, PLACEMENTS)
     assert table.frame.index.tolist() == [1, 2]
     assert table.frame.loc[2, "contract_type"] == "Vast"
-    assert table.unknown_columns == ["extra kolom"]
+    assert table.unknown_columns == ["column 15: extra kolom"]
 
 
 # --- sav ----------------------------------------------------------------------------------
