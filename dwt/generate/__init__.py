@@ -35,7 +35,8 @@ Folders and files at DIR's root whose names start with '_' are not deliveries:
 `files` lists EVERY file inside the layout (clean ones with an empty `quarantined` map), so
 for each accepted file: rows = curated rows + len(quarantined). Reasons use the vocabulary of
 docs/ARCHITECTURE.md; the order of a row's reasons is not significant. For an unreadable file
-the reason is "unreadable file" (compare the part before the ':' an ingest adds). Both files
+the reason is "unreadable file", for undecodable text "undecodable text" (compare the part
+before the ':' an ingest adds, e.g. "undecodable text: invalid UTF-8 bytes ..."). Both files
 of a "two files for one instrument/region/wave" pair are listed. `missing` holds only what
 was not delivered; a rejected file is not missing. A flag is one person whose value changes
 from `wave` on (the change is seen between wave-1 and wave; those rows are not quarantined).

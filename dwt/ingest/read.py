@@ -43,7 +43,16 @@ import pandas as pd
 from dwt.schema import Instrument, load_study, normalise_header
 
 # A header row is never this long; looking at a prefix keeps delimiter sniffing O(1).
-_HEADER_SNIFF_CHARS = 1 << 16
+# A line break outside quotes ends the header record (which may be long: thousands of columns).
+_QUOTE_OR_BREAK = re.compile(r'["\r\n]')
+# A valid UTF-8 multi-byte sequence; text in a one-byte encoding rarely forms one.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+MIXED_ENCODING = "undecodable text: invalid UTF-8 bytes in a UTF-8 file"
 # Integral floats below this are printed as integers; above it a float is not exact anyway.
 _EXACT_INT_LIMIT = 2**53
 # What dwt.ingest.parse refuses as ambiguous: 1-3 digits, one mark, exactly 3 digits.
@@ -113,13 +122,27 @@ def _csv_columns(data: bytes, instrument: Instrument) -> _Cells:
 
 
 def _decode(data: bytes) -> str:
-    """Decode with the study's csv encodings in order (UTF-8 with optional BOM, then cp1252)."""
+    """Decode with the study's csv encodings in order (UTF-8 with optional BOM, then cp1252).
+
+    A file that is evidently UTF-8 -- a BOM, or more valid multi-byte sequences than invalid
+    bytes -- but does not decode as UTF-8 is not read as cp1252 (that would turn every
+    accented letter, and a BOM in front of the first header, into mojibake and end in a
+    misleading "missing required column"): it is rejected as an encoding problem.
+    """
     for encoding in load_study().parsing["csv_encodings"]:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
-            continue
+            if encoding.replace("_", "-").lower().startswith("utf-8") and _evidently_utf8(data):
+                raise FileRejected(MIXED_ENCODING) from None
     raise FileRejected("undecodable text")
+
+
+def _evidently_utf8(data: bytes) -> bool:
+    if data.startswith(_UTF8_BOM):
+        return True
+    replaced = data.decode("utf-8", errors="replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    return sum(1 for _ in _UTF8_SEQUENCE.finditer(data)) > replaced
 
 
 def _sniff_delimiter(text: str, instrument: Instrument) -> tuple[str, list[str]]:
@@ -133,13 +156,24 @@ def _sniff_delimiter(text: str, instrument: Instrument) -> tuple[str, list[str]]
     chosen: tuple[str, list[str]] = ("", [])
     for delimiter in load_study().parsing["csv_delimiters"]:
         try:
-            header = next(csv.reader(io.StringIO(text[:_HEADER_SNIFF_CHARS]), delimiter=delimiter))
+            header = next(csv.reader(io.StringIO(_header_record(text)), delimiter=delimiter))
         except (csv.Error, StopIteration) as exc:
             raise FileRejected("unreadable file: malformed csv header") from exc
         known = sum(normalise_header(h) in lookup for h in header)
         if (known, len(header)) > best:
             best, chosen = (known, len(header)), (delimiter, header)
     return chosen
+
+
+def _header_record(text: str) -> str:
+    """The text of the first record: up to the first line break outside quotes."""
+    quoted = False
+    for match in _QUOTE_OR_BREAK.finditer(text):
+        if match.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            return text[: match.start()]
+    return text
 
 
 def _parse_csv(text: str, delimiter: str, width: int) -> Any:

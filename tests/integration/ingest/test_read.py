@@ -637,3 +637,44 @@ def test_a_bsn_styled_as_a_date_is_read_as_its_number_without_a_warning(
         table = read_raw(path, PLACEMENTS)
     assert not [w for w in caught if "111222333" in str(w.message)]
     assert table.frame.loc[1, "bsn"] == "111222333"
+
+
+# --- encodings and wide files (issue 12) ---------------------------------------------------
+
+CONTACTS_HEADER = "contact_date,employer_kvk,advisor_code,contact_type,risk_level,notes\n"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_utf8_file_with_one_stray_windows_1252_byte_is_rejected_as_an_encoding_problem(
+    tmp_path: Path, bom: bytes
+) -> None:
+    path = tmp_path / "contacts.csv"
+    good = "2019-05-05,12345678,AD-014,interview,groen,Gesprek met de heer Müller\n" * 3
+    stray = "2019-05-06,12345678,AD-014,interview,groen,Café".encode("cp1252") + b"\n"
+    path.write_bytes(bom + (CONTACTS_HEADER + good).encode("utf-8") + stray)
+    assert rejection(path, CONTACTS) == "undecodable text: invalid UTF-8 bytes in a UTF-8 file"
+
+
+def test_an_ascii_file_with_one_windows_1252_letter_is_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(
+        (CONTACTS_HEADER + "2019-05-06,12345678,AD-014,interview,groen,Café\n").encode("cp1252")
+    )
+    assert read_raw(path, CONTACTS).frame.loc[1, "notes"] == "Café"
+
+
+def test_a_csv_with_thousands_of_extra_columns_is_read_and_they_are_counted(
+    tmp_path: Path,
+) -> None:
+    extra = [f"kolom_{i}" for i in range(10_000)]  # a header of ~115 KB
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        CONTACTS_HEADER.strip() + "," + ",".join(extra) + "\n"
+        + "2019-05-05,12345678,AD-014,interview,groen,," + ",".join(["x"] * 10_000) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "risk_level"] == "groen"
+    assert table.unknown_columns[0] == "column 7: kolom_#"
+    assert table.unknown_columns[-1] == "... and 9980 more unknown columns"
+    assert len(table.unknown_columns) == 21
