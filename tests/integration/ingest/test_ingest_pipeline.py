@@ -250,3 +250,17 @@ def test_an_unknown_header_holding_a_name_and_bsn_is_reported_without_them(
     for text in reported:
         for secret in (make_bsn(3), make_bsn(3)[1:], "Vries", "Jan de"):
             assert secret not in text
+
+
+def test_a_region_folder_linked_into_raw_is_ingested_like_any_other(
+    lake_dir: Path, validator: Validator
+) -> None:
+    share = lake_dir.parent / f"{lake_dir.name}-share"
+    (lake_dir / "raw" / REGION).rename(share)
+    (lake_dir / "raw" / REGION).symlink_to(share, target_is_directory=True)
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/placements.csv"]["status"] == "accepted"
+    assert f"{REGION}/2018/placements" not in result.summary["missing"]
+    con = connect(lake_dir / "curated")
+    assert con.execute("select count(*) from placements").fetchone() == (4,)
