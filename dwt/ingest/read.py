@@ -19,7 +19,9 @@ Decisions (also in the tests):
 - Native date-time cells (xlsx, SPSS) become their ISO date "YYYY-MM-DD"; a time of day is
   dropped, as the study only has date columns.
 - SPSS user-defined missing values arrive as empty cells (pyreadstat's default), just as the
-  survey missing codes -9/-8 end up <NA> in parsing.
+  survey missing codes -9/-8 end up <NA> in parsing. SPSS value labels are applied to code,
+  boolean and text items only ("the label is the code"); integer and number items keep their
+  numbers (a labelled Likert scale). SPSS dates are converted here, one cell at a time.
 - Rejection reasons are value-free: they never quote a cell, a header or a parser message.
 """
 
@@ -360,26 +362,52 @@ def _fraction_text(value: float) -> str:
 # --- sav -----------------------------------------------------------------------------------
 
 
+# Schema types whose SPSS value labels are the value ("the label is the code"); integer and
+# number items keep their numbers (a labelled Likert scale 1 = "zeer ontevreden" ... 5 is 1-5).
+_LABELLED_TYPES = ("code", "code_list", "boolean", "string", "text")
+# SPSS formats that hold a date (seconds since 1582-10-14), as pyreadstat lists them.
+_SAV_DATE_FORMATS = ("DATE", "ADATE", "EDATE", "JDATE", "SDATE", "DATETIME", "YMDHMS")
+_SAV_EPOCH = np.datetime64("1582-10-14", "s")
+
+
 def _sav_columns(data: bytes, instrument: Instrument) -> _Cells:
-    frame, labels = _read_sav_isolated(data)
-    columns = {
-        i: _sav_column_text(frame[name], labels.get(name, {})).to_numpy(dtype=object)
-        for i, name in enumerate(frame.columns)
-    }
+    frame, labels, formats = _read_sav_isolated(data)
+    lookup = instrument.header_lookup()
+    types = {c.name: c.type for c in instrument.columns}
+    columns = {}
+    for i, name in enumerate(frame.columns):
+        canonical = lookup.get(normalise_header(str(name)))
+        use_labels = types.get(canonical or "") in _LABELLED_TYPES
+        is_date = _format_name(formats.get(name, "")) in _SAV_DATE_FORMATS
+        text = _sav_column_text(frame[name], labels.get(name, {}) if use_labels else {}, is_date)
+        columns[i] = text.to_numpy(dtype=object)
     return _Cells(list(frame.columns), columns, len(frame))
 
 
 _SAV_UNREADABLE = "unreadable file: not a valid SPSS file"
 
 
-def _read_sav(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+SavContent = tuple[pd.DataFrame, dict[str, dict[Any, str]], dict[str, str]]
+
+
+def _format_name(spss_format: str) -> str:
+    """The letters of an SPSS format: DATE11 -> DATE, F8.2 -> F."""
+    match = re.match(r"[A-Z]+", spss_format.upper())
+    return match.group() if match else ""
+
+
+def _read_sav(data: bytes) -> SavContent:
+    """(values, value labels per variable, SPSS format per variable). Dates stay numbers
+    here: converting them in pyreadstat fails the whole file on one sentinel date beyond
+    pandas' range (9999-12-31), so `_sav_dates` converts them, cell by cell."""
     import pyreadstat
 
     try:
-        frame, meta = pyreadstat.read_sav(io.BytesIO(data), dates_as_pandas_datetime=True)
+        frame, meta = pyreadstat.read_sav(io.BytesIO(data), disable_datetime_conversion=True)
     except Exception as exc:  # ReadstatError, PyreadstatError, OSError on truncated files
         raise FileRejected(_SAV_UNREADABLE) from exc
-    return frame, dict(meta.variable_value_labels or {})
+    formats = {str(k): str(v) for k, v in (meta.original_variable_types or {}).items()}
+    return frame, dict(meta.variable_value_labels or {}), formats
 
 
 def _sav_child(conn: Any, data: bytes) -> None:
@@ -393,7 +421,7 @@ def _sav_child(conn: Any, data: bytes) -> None:
         conn.close()
 
 
-def _read_sav_isolated(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+def _read_sav_isolated(data: bytes) -> SavContent:
     """Read a .sav in a forked child: ReadStat's C code can crash the whole process on some
     corrupted files (seen in hostile-input testing), and a crash must reject one file, not
     end the ingest. A fork of the already-importing parent costs milliseconds."""
@@ -413,14 +441,14 @@ def _read_sav_isolated(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, s
         proc.join()
     if status != "ok":
         raise FileRejected(str(payload))
-    frame, labels = payload
-    return frame, labels
+    frame, labels, formats = payload
+    return frame, labels, formats
 
 
-def _sav_column_text(values: pd.Series, value_labels: dict[Any, str]) -> pd.Series:
+def _sav_column_text(values: pd.Series, value_labels: dict[Any, str], is_date: bool) -> pd.Series:
     """A sav variable as text; a labelled value becomes its label (the label is the code)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        text = values.dt.strftime("%Y-%m-%d").astype(object)
+    if is_date and pd.api.types.is_numeric_dtype(values):
+        text = _sav_dates(values.to_numpy(dtype=float))
     elif pd.api.types.is_numeric_dtype(values):
         text = _numbers_as_text(values.to_numpy(dtype=float))
     else:
@@ -429,6 +457,20 @@ def _sav_column_text(values: pd.Series, value_labels: dict[Any, str]) -> pd.Seri
         labelled = values.map(value_labels)
         text = text.where(labelled.isna(), labelled)
     return text.where(text.notna(), None)
+
+
+def _sav_dates(seconds: np.ndarray) -> pd.Series:
+    """SPSS date values as ISO dates (a time of day dropped). A date beyond 9999-12-31 keeps
+    its number, which the parser refuses as "not a date"; 9999-12-31 itself is a date that
+    the row's date rules judge. Either way only that row is affected."""
+    out = _numbers_as_text(seconds)
+    finite = np.isfinite(seconds) & (np.abs(seconds) < 2.5e14)  # ~ +-8 million years
+    days = np.floor(seconds[finite] / 86400).astype(np.int64).astype("timedelta64[D]")
+    iso = np.datetime_as_string(_SAV_EPOCH.astype("datetime64[D]") + days, unit="D")
+    plain = np.char.str_len(iso) == 10  # years 0000-9999 only ("+10000-01-01" is not)
+    positions = np.flatnonzero(finite)[plain]
+    out.iloc[positions] = iso[plain].astype(object)
+    return out
 
 
 def _numbers_as_text(values: np.ndarray) -> pd.Series:

@@ -678,3 +678,79 @@ def test_a_csv_with_thousands_of_extra_columns_is_read_and_they_are_counted(
     assert table.unknown_columns[0] == "column 7: kolom_#"
     assert table.unknown_columns[-1] == "... and 9980 more unknown columns"
     assert len(table.unknown_columns) == 21
+
+
+# --- SPSS: sentinel dates and labelled scales (issue 12) -----------------------------------
+
+
+def test_a_sentinel_date_in_a_sav_quarantines_its_row_not_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "employee_survey.sav"
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "123456782"],
+            "invuldatum": [dt.date(2019, 10, 1), dt.date(9999, 12, 31)],
+            "werkzaam": [1.0, 1.0],
+        }
+    )
+    pyreadstat.write_sav(frame, path)
+    table = read_raw(path, EMPLOYEE_SURVEY)
+    assert table.frame["response_date"].tolist() == ["2019-10-01", "9999-12-31"]
+    typed_frame, reasons = typed(table)
+    assert typed_frame.loc[1, "response_date"] == pd.Timestamp(2019, 10, 1)
+    assert reasons.loc[1] == []
+    assert reasons.loc[2] == ["response_date: not a date"]
+
+
+def test_a_labelled_likert_item_is_read_as_its_numbers(tmp_path: Path) -> None:
+    scale = {1.0: "zeer ontevreden", 2.0: "ontevreden", 3.0: "neutraal", 4.0: "tevreden",
+             5.0: "zeer tevreden"}  # fmt: skip
+    path = tmp_path / "employee_survey.sav"
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "123456782"],
+            "werkzaam": [1.0, 0.0],
+            "tevredenheid_werk": [1.0, 5.0],
+            "ervaren_gezondheid": [3.0, 4.0],
+        }
+    )
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "werkzaam": {1.0: "ja", 0.0: "nee"},  # a boolean: the label is the code
+            "tevredenheid_werk": scale,
+            "ervaren_gezondheid": scale,
+        },
+    )
+    table = read_raw(path, EMPLOYEE_SURVEY)
+    assert table.frame["job_satisfaction"].tolist() == ["1", "5"]
+    assert table.frame["employed"].tolist() == ["ja", "nee"]
+    typed_frame, reasons = typed(table)
+    assert typed_frame["job_satisfaction"].tolist() == [1, 5]
+    assert typed_frame["health"].tolist() == [3, 4]
+    assert reasons.map(len).sum() == 0
+
+
+def test_sav_code_labels_stay_the_code(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.sav"
+    frame = pd.DataFrame(
+        {
+            "contactdatum": [dt.date(2019, 5, 5)],
+            "kvk_nummer": ["12345678"],
+            "arbeidsdeskundige": ["AD-014"],
+            "contactvorm": [2.0],
+            "risico": [3.0],
+        }
+    )
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "contactvorm": {1.0: "interview", 2.0: "telefonisch"},
+            "risico": {1.0: "groen", 2.0: "oranje", 3.0: "rood"},
+        },
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "contact_type"] == "telefonisch"
+    assert table.frame.loc[1, "risk_level"] == "rood"
+    assert table.frame.loc[1, "contact_date"] == "2019-05-05"
