@@ -82,6 +82,11 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
+# A key anyone could guess is no key: the pseudonyms of a 9-digit BSN space can be brute-forced
+# for an empty or short key. 16 bytes is the floor (the demo key has 64 hex characters).
+MIN_KEY_BYTES = 16
+
+
 def read_key_file(path: Path) -> bytes:
     try:
         text = Path(path).read_bytes()
@@ -92,16 +97,29 @@ def read_key_file(path: Path) -> bytes:
         key = key[:-1]
     if not key:
         raise ConfigError(f"key file {path} is empty")
+    return check_key_strength(key, f"key file {path}")
+
+
+def check_key_strength(key: bytes, source: str) -> bytes:
+    """Refuse a blank or short key (the message never shows the key, only its length)."""
+    if not key.strip():
+        raise ConfigError(f"{source} holds only whitespace: that is no pseudonym key")
+    if len(key.strip()) < MIN_KEY_BYTES:
+        raise ConfigError(
+            f"{source} holds a key of {len(key.strip())} bytes; at least {MIN_KEY_BYTES} are "
+            "needed (the study's secret: a long random string, e.g. `openssl rand -hex 32`)"
+        )
     return key
 
 
 def load_key(key_file: str | os.PathLike[str] | None) -> bytes:
-    """The study key from --key-file, else DWT_PSEUDONYM_KEY; refuses to run without one."""
+    """The study key from --key-file, else DWT_PSEUDONYM_KEY; refuses to run without one,
+    and refuses a blank or short one."""
     if key_file is not None:
         return read_key_file(Path(key_file))
     env = os.environ.get(ENV_KEY)
     if env:
-        return env.encode("utf-8")
+        return check_key_strength(env.encode("utf-8"), ENV_KEY)
     raise ConfigError(
         "no pseudonym key: set DWT_PSEUDONYM_KEY or pass --key-file FILE "
         "(the study's secret; it must be the same key every year)"

@@ -47,6 +47,7 @@ the manifest); the pipeline keeps and flags them.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,19 @@ def generate_study(
     return _generate(Path(out), seed=seed, scale=scale, faults=faults)
 
 
+def check_arguments(seed: int, scale: float) -> None:
+    """Refuse a scale that is not a positive, finite number and a negative seed (exit 2)."""
+    from dwt.config import ConfigError
+
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"--scale must be a positive number (got {scale!r})")
+    if seed < 0:
+        raise ConfigError(f"--seed must be 0 or more (got {seed})")
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """`dwt generate`: write the study, print where and a one-line count summary."""
+    check_arguments(args.seed, args.scale)
     out = Path(args.out)
     manifest = generate_study(out, seed=args.seed, scale=args.scale, faults=args.faults)
     regions = manifest["regions"].values()

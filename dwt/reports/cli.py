@@ -13,12 +13,16 @@ from pathlib import Path
 
 
 def run_cli(args: argparse.Namespace) -> int:
+    from dwt.analytics.cli import check_as_of, require_data_dir
     from dwt.analytics.metrics import NoCuratedData
     from dwt.config import settings_from_args
     from dwt.reports.write import parse_formats, write_all
 
     settings = settings_from_args(args.data_dir)
+    require_data_dir(settings.data_dir)
     formats = parse_formats(args.format)
+    if settings.curated_dir.is_dir():
+        check_as_of(settings.curated_dir, args.as_of)
     try:
         summary = write_all(
             settings.curated_dir, Path(args.out), settings.k, args.region, args.as_of, formats

@@ -18,7 +18,7 @@ from dwt.pseudonym import (
     pseudonymise,
 )
 
-KEY = b"study-secret"
+KEY = b"study-secret-for-the-tests"
 
 
 def test_participant_id_is_the_first_16_hex_of_hmac_sha256_of_bsn_prefix() -> None:
@@ -51,8 +51,8 @@ def test_the_key_file_is_read_without_its_trailing_newline(tmp_path: Path) -> No
 def test_the_environment_key_is_used_when_no_file_is_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "from-env")
-    assert load_key(None) == b"from-env"
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "the-key-from-the-environment")
+    assert load_key(None) == b"the-key-from-the-environment"
 
 
 def test_no_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,3 +105,40 @@ def test_a_value_that_is_not_a_parsed_identifier_is_refused_without_quoting_it(
     assert value not in str(exc) and value not in repr(exc)
     assert all(value not in str(arg) for arg in exc.args)
     assert exc.__cause__ is None and exc.__context__ is None  # no UnicodeEncodeError inside
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\n\n\n", "only whitespace"),
+        (b" \n", "only whitespace"),
+        (b"\t  \r\n", "only whitespace"),
+        (b"short-key\n", "holds a key of 9 bytes; at least 16"),
+        (b"   fifteen-bytes!!   \n", "holds a key of 15 bytes"),  # spaces do not count
+    ],
+)
+def test_a_blank_or_short_key_file_is_refused_without_showing_the_key(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_key(str(path))
+    assert content.strip().decode() not in str(caught.value) or not content.strip()
+
+
+@pytest.mark.parametrize("value", [" ", "\n", "tooshort"])
+def test_a_blank_or_short_environment_key_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", value)
+    with pytest.raises(ConfigError, match="DWT_PSEUDONYM_KEY holds") as caught:
+        load_key(None)
+    assert "tooshort" not in str(caught.value)
+
+
+def test_the_test_and_demo_keys_are_long_enough(tmp_path: Path) -> None:
+    from dwt.pseudonym import MIN_KEY_BYTES
+
+    assert len(b"dwt-test-key-not-secret") >= MIN_KEY_BYTES
+    assert len(ensure_demo_key(tmp_path / "demo.key")) >= MIN_KEY_BYTES
