@@ -28,6 +28,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     from dwt.analytics.metrics import NoCuratedData, compute_metrics, jsonable, to_json
 
     settings = settings_from_args(getattr(args, "data_dir", None))
+    require_data_dir(settings.data_dir)
     region = getattr(args, "region", None)
     if region is not None and region not in load_study().region_codes:
         raise ConfigError(
@@ -36,8 +37,10 @@ def run_metrics(args: argparse.Namespace) -> int:
     zone = settings.research_zone()
     if not zone.has_data():
         return _fail(f"no curated data under {zone.root}: run dwt ingest first")
+    as_of = getattr(args, "as_of", None)
+    check_as_of(zone.root, as_of)
     try:
-        metrics = compute_metrics(zone, region, getattr(args, "as_of", None))
+        metrics = compute_metrics(zone, region, as_of)
     except NoCuratedData as exc:
         return _fail(str(exc))
     if getattr(args, "safe", False):
@@ -47,6 +50,39 @@ def run_metrics(args: argparse.Namespace) -> int:
     else:
         print(summary_text(jsonable(metrics)))
     return 0
+
+
+def require_data_dir(data_dir: Path) -> None:
+    """A --data-dir (or DWT_DATA_DIR) that does not exist is a mistake, not an empty lake."""
+    if not Path(data_dir).is_dir():
+        raise ConfigError(f"no data folder at {data_dir}: check --data-dir / DWT_DATA_DIR")
+
+
+def lake_waves(curated_dir: Path) -> tuple[int, int] | None:
+    """(first, last) wave the curated lake holds placements for, or None when it holds none."""
+    from dwt.analytics.views import connect
+
+    con = connect(curated_dir)
+    try:
+        row = con.execute("SELECT min(wave), max(wave) FROM placement_history").fetchone()
+    finally:
+        con.close()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1])
+
+
+def check_as_of(curated_dir: Path, as_of: int | None) -> None:
+    """--as-of must name a wave the lake holds (a report "after wave 1999" or "after 2030" of
+    a 2017-2021 lake would be empty or mislabelled)."""
+    if as_of is None:
+        return
+    waves = lake_waves(curated_dir)
+    if waves is not None and not waves[0] <= as_of <= waves[1]:
+        raise ConfigError(
+            f"--as-of {as_of} is outside the lake's waves ({waves[0]}-{waves[1]}); "
+            "pick a wave the lake holds"
+        )
 
 
 def _fail(message: str) -> int:
@@ -133,11 +169,15 @@ def check_read_only(sql: str) -> None:
 
 def read_only_connection(curated_dir: Path) -> Any:
     """The views, with DuckDB itself refusing file access outside the curated lake."""
-    from dwt.analytics.views import connect
+    from dwt.analytics.views import connect, glob_literal
 
-    con = connect(curated_dir)
-    root = str(curated_dir.resolve()).replace("'", "''")
-    con.execute(f"SET allowed_directories = ['{root}/']")
+    resolved = curated_dir.resolve()
+    con = connect(resolved)
+    # DuckDB checks the file patterns the views hold: the lake's folder as itself and as the
+    # escaped pattern the views use for it (a folder named "st[1]")
+    allowed = {f"{resolved}/", f"{glob_literal(resolved)}/"}
+    listed = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(allowed))
+    con.execute(f"SET allowed_directories = [{listed}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
@@ -147,6 +187,12 @@ def run_query(args: argparse.Namespace) -> int:
     import duckdb
 
     settings = settings_from_args(getattr(args, "data_dir", None))
+    require_data_dir(settings.data_dir)
+    if not settings.curated_dir.is_dir():
+        # a mistyped --data-dir must not answer "0 rows"
+        raise ConfigError(
+            f"no curated lake under {settings.data_dir}: check --data-dir, or run dwt ingest"
+        )
     try:
         check_read_only(args.sql)
     except RefusedQuery as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 def run_cli(args: argparse.Namespace) -> int:
+    from commands.analytics import check_as_of, require_data_dir
     from dwt.config import settings_from_args
     from dwt.errors import NoCuratedData
     from dwt.reports.write import parse_formats
@@ -20,7 +21,10 @@ def run_cli(args: argparse.Namespace) -> int:
     from flows.report import audit, run_reports, written_files
 
     settings = settings_from_args(args.data_dir)
+    require_data_dir(settings.data_dir)
     formats = parse_formats(args.format)
+    if settings.curated_dir.is_dir():
+        check_as_of(settings.curated_dir, args.as_of)
     try:
         progress = TerminalProgress() if sys.stderr.isatty() else no_progress
         summary = run_reports(

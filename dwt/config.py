@@ -22,10 +22,32 @@ ENV_KEY = "DWT_PSEUDONYM_KEY"
 ENV_K = "DWT_DISCLOSURE_K"
 
 
+def _k_from_environment() -> int:
+    """DWT_DISCLOSURE_K when set (a whole number), else the study's k."""
+    text = os.environ.get(ENV_K)
+    if text is None or not text.strip():
+        return int(load_study().k)
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_K} must be a whole number (the disclosure threshold k), not {text.strip()!r}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(os.environ.get(ENV_DATA_DIR, "data")))
-    k: int = field(default_factory=lambda: int(os.environ.get(ENV_K, load_study().k)))
+    k: int = field(default_factory=_k_from_environment)
+
+    def __post_init__(self) -> None:
+        # k can be raised, never lowered: the contract's k is the minimum (schemas/study.yaml)
+        minimum = int(load_study().k)
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < minimum:
+            raise ConfigError(
+                f"disclosure threshold k = {self.k!r} ({ENV_K}) is not allowed: k must be a "
+                f"whole number of at least {minimum}, the study's k (schemas/study.yaml)"
+            )
 
     @property
     def raw_dir(self) -> Path:

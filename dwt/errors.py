@@ -67,5 +67,11 @@ class FileRejected(DwtError):
         self.reason = reason
 
 
+class IdentifierError(DwtError, ValueError):
+    """A value that is not a parsed identifier reached pseudonymisation. The message names the
+    kind of identifier only: an exception that carries a value is a leak once Prefect (or a
+    terminal, a log) records it."""
+
+
 class ValidationRunError(DwtError):
     """Great Expectations failed to evaluate an expectation (a bug, not bad data)."""

@@ -17,24 +17,41 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dwt.config import ENV_KEY, ConfigError
+from dwt.errors import IdentifierError
 from dwt.files import write_atomic
+
+__all__ = [
+    "IdentifierError",
+    "employer_id",
+    "key_fingerprint",
+    "load_key",
+    "participant_id",
+    "pseudonymise",
+]
 
 PSEUDONYM_HEX = 16
 _FINGERPRINT_MESSAGE = b"dwt:key-fingerprint:v1"
+# Digits of the identifier behind each prefix (the parser compacts and left-pads to these).
+IDENTIFIER_DIGITS = {"bsn": 9, "kvk": 8}
 
 
-def _digest(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+def _digest(key: bytes, prefix: str, identifier: str) -> str:
+    width = IDENTIFIER_DIGITS[prefix]
+    # Checked before encoding: a UnicodeEncodeError would carry the whole value in its args.
+    if not (len(identifier) == width and identifier.isascii() and identifier.isdigit()):
+        raise IdentifierError(f"a {prefix} value is not {width} ASCII digits")
+    message = f"{prefix}:{identifier}".encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
 def participant_id(key: bytes, bsn: str) -> str:
     """Pseudonym of a person from the 9-digit BSN (left-padded by the parser)."""
-    return _digest(key, "bsn:" + bsn)
+    return _digest(key, "bsn", bsn)
 
 
 def employer_id(key: bytes, kvk: str) -> str:
     """Pseudonym of an employer from the 8-digit KvK number."""
-    return _digest(key, "kvk:" + kvk)
+    return _digest(key, "kvk", kvk)
 
 
 def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str | None]:
@@ -54,7 +71,7 @@ def pseudonymise(key: bytes, prefix: str, values: Iterable[object]) -> list[str 
             continue
         pid = cache.get(text)
         if pid is None:
-            pid = cache[text] = _digest(key, f"{prefix}:{text}")
+            pid = cache[text] = _digest(key, prefix, text)
         out.append(pid)
     return out
 
@@ -70,6 +87,11 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
+# A key anyone could guess is no key: the pseudonyms of a 9-digit BSN space can be brute-forced
+# for an empty or short key. 16 bytes is the floor (the demo key has 64 hex characters).
+MIN_KEY_BYTES = 16
+
+
 def read_key_file(path: Path) -> bytes:
     try:
         text = Path(path).read_bytes()
@@ -80,16 +102,29 @@ def read_key_file(path: Path) -> bytes:
         key = key[:-1]
     if not key:
         raise ConfigError(f"key file {path} is empty")
+    return check_key_strength(key, f"key file {path}")
+
+
+def check_key_strength(key: bytes, source: str) -> bytes:
+    """Refuse a blank or short key (the message never shows the key, only its length)."""
+    if not key.strip():
+        raise ConfigError(f"{source} holds only whitespace: that is no pseudonym key")
+    if len(key.strip()) < MIN_KEY_BYTES:
+        raise ConfigError(
+            f"{source} holds a key of {len(key.strip())} bytes; at least {MIN_KEY_BYTES} are "
+            "needed (the study's secret: a long random string, e.g. `openssl rand -hex 32`)"
+        )
     return key
 
 
 def load_key(key_file: str | os.PathLike[str] | None) -> bytes:
-    """The study key from --key-file, else DWT_PSEUDONYM_KEY; refuses to run without one."""
+    """The study key from --key-file, else DWT_PSEUDONYM_KEY; refuses to run without one,
+    and refuses a blank or short one."""
     if key_file is not None:
         return read_key_file(Path(key_file))
     env = os.environ.get(ENV_KEY)
     if env:
-        return env.encode("utf-8")
+        return check_key_strength(env.encode("utf-8"), ENV_KEY)
     raise ConfigError(
         "no pseudonym key: set DWT_PSEUDONYM_KEY or pass --key-file FILE "
         "(the study's secret; it must be the same key every year)"

@@ -5,6 +5,9 @@ The CLI (`dwt query`, `dwt metrics`), reports, exports, notebooks and tests all 
 Layout read here (written by `dwt.lake`): `<curated>/<table>/[region=<r>/[wave=<w>/]]*.parquet`.
 A table with no files yet is an empty view with the schema's columns, so queries never fail
 on a region or wave that was not delivered.
+
+Paths are never patterns: the files are listed here and each is handed to DuckDB with its
+glob characters escaped, so a data folder named `st[1]` is read, not `st1` next to it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def glob_literal(path: Path | str) -> str:
+    """`path` as a DuckDB file pattern that matches only itself ([ * ? in brackets)."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in str(path))
+
+
 def _empty_select(table: str) -> str:
     spec = curated_tables()[table]
     cols = [f"CAST(NULL AS {duckdb_type(PARTITION_TYPES[p])}) AS {p}" for p in spec.partition]
@@ -34,14 +42,16 @@ def view_sql(curated_dir: Path, table: str) -> str:
     """SELECT that reads one curated table (or an empty, typed relation when absent)."""
     spec = curated_tables()[table]
     folder = Path(curated_dir) / table
-    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+    found = folder.rglob("*.parquet") if spec.partition else folder.glob("*.parquet")
+    files = sorted(found, key=str)  # the order DuckDB's own glob listed them in
+    if not folder.is_dir() or not files:
         return _empty_select(table)
-    pattern = str(folder / "**" / "*.parquet") if spec.partition else str(folder / "*.parquet")
+    listed = ", ".join(_sql_str(glob_literal(f)) for f in files)
     hive = "true" if spec.partition else "false"
     types = ", ".join(f"{_sql_str(p)}: {duckdb_type(PARTITION_TYPES[p])}" for p in spec.partition)
     hive_types = f", hive_types = {{{types}}}" if spec.partition else ""
     return (
-        f"SELECT * FROM read_parquet({_sql_str(pattern)}, hive_partitioning = {hive}"
+        f"SELECT * FROM read_parquet([{listed}], hive_partitioning = {hive}"
         f"{hive_types}, union_by_name = true)"
     )
 

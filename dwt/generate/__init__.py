@@ -35,7 +35,8 @@ Folders and files at DIR's root whose names start with '_' are not deliveries:
 `files` lists EVERY file inside the layout (clean ones with an empty `quarantined` map), so
 for each accepted file: rows = curated rows + len(quarantined). Reasons use the vocabulary of
 docs/ARCHITECTURE.md; the order of a row's reasons is not significant. For an unreadable file
-the reason is "unreadable file" (compare the part before the ':' an ingest adds). Both files
+the reason is "unreadable file", for undecodable text "undecodable text" (compare the part
+before the ':' an ingest adds, e.g. "undecodable text: invalid UTF-8 bytes ..."). Both files
 of a "two files for one instrument/region/wave" pair are listed. `missing` holds only what
 was not delivered; a rejected file is not missing. A flag is one person whose value changes
 from `wave` on (the change is seen between wave-1 and wave; those rows are not quarantined).
@@ -46,6 +47,7 @@ the manifest); the pipeline keeps and flags them.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,19 @@ def generate_study(
     return _generate(Path(out), seed=seed, scale=scale, faults=faults)
 
 
+def check_arguments(seed: int, scale: float) -> None:
+    """Refuse a scale that is not a positive, finite number and a negative seed (exit 2)."""
+    from dwt.config import ConfigError
+
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"--scale must be a positive number (got {scale!r})")
+    if seed < 0:
+        raise ConfigError(f"--seed must be 0 or more (got {seed})")
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """`dwt generate`: write the study, print where and a one-line count summary."""
+    check_arguments(args.seed, args.scale)
     out = Path(args.out)
     manifest = generate_study(out, seed=args.seed, scale=args.scale, faults=args.faults)
     regions = manifest["regions"].values()

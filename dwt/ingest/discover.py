@@ -2,12 +2,23 @@
 
 Layout: raw/<region>/<wave>/<instrument>.<csv|xlsx|sav>. Names starting with '_' or '.'
 (the generator's `_faults.json`, editor droppings) are not deliveries and are skipped.
+
+Decisions (pinned by tests/unit/ingest/test_discover.py):
+- Region and wave names are checked exactly before files are paired: a wave folder is the
+  year as written in the study ("2017"); "02017" or a full-width "２０１７" is an unknown
+  wave, so a stray copy never makes the real delivery "two files for one ...".
+- Symbolic links are followed (a share mounted into raw/ as a region folder is a delivery
+  like any other); a link back into its own ancestors is not walked (those files are seen by
+  their own path). A link whose target is gone, and a folder that cannot be listed, are
+  rejected with that reason: what cannot be seen is never only "not delivered".
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +53,8 @@ class Discovery:
 
 OUTSIDE_LAYOUT = "path outside the layout <region>/<wave>/<instrument>.<ext>"
 TWO_FILES = "two files for one instrument/region/wave"
+BROKEN_LINK = "unreadable file: broken symbolic link"
+UNLISTABLE = "unreadable folder: cannot list it"
 
 
 def _hidden(name: str) -> bool:
@@ -49,7 +62,43 @@ def _hidden(name: str) -> bool:
 
 
 def _wave_of(name: str, study: Study) -> int | None:
-    return int(name) if name.isdigit() and int(name) in study.waves else None
+    """The wave a folder name is, written exactly as the study writes it ("2017")."""
+    names = {str(w): w for w in study.waves}
+    return names.get(name)
+
+
+def _walk(raw_dir: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every entry under raw/ that is a file, following symbolic links: (path, None), or
+    (path, reason) for what cannot be read (a broken link, a folder that cannot be listed).
+    Hidden names are not entered."""
+
+    def visit(
+        folder: Path, ancestors: frozenset[tuple[int, int]]
+    ) -> Iterator[tuple[Path, str | None]]:
+        try:
+            info = folder.stat()
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            yield folder, UNLISTABLE
+            return
+        here = ancestors | {(info.st_dev, info.st_ino)}
+        for entry in entries:
+            if _hidden(entry.name):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_dir():  # follows links
+                    target = path.stat()
+                    if (target.st_dev, target.st_ino) not in here:  # a loop back: once is enough
+                        yield from visit(path, here)
+                elif entry.is_file():
+                    yield path, None
+                elif entry.is_symlink():
+                    yield path, BROKEN_LINK
+            except OSError:
+                yield path, BROKEN_LINK
+
+    yield from visit(raw_dir, frozenset())
 
 
 def discover(
@@ -63,12 +112,16 @@ def discover(
     instruments = set(study.instruments)
     if not raw_dir.is_dir():
         return Discovery([], [], [])
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+    for path, problem in sorted(_walk(raw_dir)):
         parts = path.relative_to(raw_dir).parts
-        if any(_hidden(p) for p in parts):
-            continue
         rel = "/".join(parts)
         if region is not None and parts[0] != region:
+            continue
+        if problem is not None:
+            if wave is not None and len(parts) > 1 and _wave_of(parts[1], study) != wave:
+                continue
+            reg = parts[0] if parts[0] in regions else None
+            rejected.append(Rejection(rel, problem, region=reg))
             continue
         if len(parts) != 3:
             rejected.append(

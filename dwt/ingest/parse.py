@@ -7,13 +7,30 @@ earns one reason; empty cells and survey missing codes become <NA> without a rea
 (whether a value is required is the validation step's rule, not the parser's).
 
 Decisions beyond the contract (each one pinned by a unit test):
-- A number may use '.' or ',' as its decimal mark, but not both: "1.234,5" is ambiguous
-  (thousands separator or decimal?) and is "not a number". "1.234" is read as 1.234.
+- Numbers are read exactly or not at all. A single '.' or ',' is the decimal mark ("22,5",
+  "1.5"), except where it could as well be a thousands separator: one mark followed by exactly
+  three digits after 1-3 leading digits ("10.000", "1,500") is refused with "<column>:
+  ambiguous thousands separator" -- a cell cannot tell which it is, and the parser sees the
+  rows of many files (of different conventions) at once. Grouping that only one reading
+  explains is read exactly: "1.234.567" (marks repeated), "1.234,5" / "1,234.5" (both marks).
+  The readers write native spreadsheet/SPSS numbers so that they never take the ambiguous
+  shape (dwt.ingest.read).
+- Digits in another script (Arabic-Indic, full-width, every Unicode decimal digit) in number,
+  integer, date and identifier cells are read by their Unicode digit value, exactly as ASCII
+  digits (and full-width '+', '-', '.', ','). Other look-alikes (superscripts, circled digits)
+  are not digits: the cell fails with its column's reason. Nothing becomes <NA> silently.
 - Integers accept an all-zero fraction ("12.0", "12,0") and a sign ("+12").
 - Booleans accept "1.0"/"0.0" (how an SPSS numeric arrives when not labelled).
 - A date may carry a time part ("2018-03-01 00:00:00", "...T14:30"): the date is kept, as
   the readers do for native date-time cells.
-- KvK: 7 or 8 digits (one lost leading zero, as for the BSN) are left-padded to 8.
+- BSN and KvK as python-stdnum's `nl.bsn.compact` reads a BSN: separators (space, no-break
+  space, '.', '-') between digit groups are dropped, and the digits are left-padded to 9 (KvK:
+  8), because a spreadsheet drops every leading zero. The 11-proef (validation) then judges
+  the BSN; an all-zero KvK is not a KvK. A spreadsheet's float is the same number: a trailing
+  ".0"/".00" ("123456782.0") and scientific notation whose mantissa holds every digit
+  ("1.23456782E8"); a mantissa with fewer digits than the exponent ("1.2346E+08") is a
+  rounded display and refused. A separator before, after or next to another one, a sign,
+  zero-width characters or combining marks: "not 9 digits" / "not 8 digits".
 - code_list: empty items (a trailing separator) are ignored and repeated codes kept once.
 - Survey missing codes apply to every column outside the identifier zone; in an identifier
   column "-9" is simply not a valid number.
@@ -22,6 +39,7 @@ Decisions beyond the contract (each one pinned by a unit test):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -30,12 +48,28 @@ import pandas as pd
 
 from dwt.schema import Column, Instrument, Study
 
-# (typed values, mask of non-empty cells that failed, rule text for the reason)
-Parsed = tuple[pd.Series, pd.Series, str]
+# (typed values, {rule text for the reason: mask of non-empty cells that failed it})
+Parsed = tuple[pd.Series, dict[str, pd.Series]]
 
-_TIME_SUFFIX = r"^(\d{4}-\d{1,2}-\d{1,2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
-_INTEGER = r"[+-]?\d{1,18}(?:[.,]0*)?"
-_NUMBER = r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
+# ASCII classes only: Python's \d also matches other scripts' digits, which are folded first.
+_TIME_SUFFIX = (
+    r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$"
+)
+# One decimal mark at most, optional exponent: "22.5", "22,5", ".5", "12.", "1e3".
+_PLAIN_NUMBER = r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?"
+# Thousands groups only one reading explains: repeated marks, or both marks.
+_DOT_GROUPED = r"[+-]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]*)?"
+_COMMA_GROUPED = r"[+-]?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]*)?"
+# Either a decimal fraction or one thousands group: "10.000" is 10 or 10000.
+_AMBIGUOUS_GROUP = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
+AMBIGUOUS = "ambiguous thousands separator"
+# Identifiers: digit groups with single separators between them, or a spreadsheet's float.
+_ID_SEPARATOR = "[ .\\-\u00a0\u202f]"
+_ID_GROUPED = f"[0-9]+(?:{_ID_SEPARATOR}[0-9]+)*"
+_ID_FLOAT_ZERO = r"^([0-9]+)[.,]00?$"
+_ID_SCIENTIFIC = r"([0-9])(?:[.,]([0-9]*))?[eE]\+?([0-9]{1,2})"
+# Full-width signs and marks some input methods produce alongside full-width digits.
+_FULL_WIDTH_MARKS = {"\uff0b": "+", "\uff0c": ",", "\uff0d": "-", "\uff0e": "."}
 
 
 def parse_table(
@@ -47,15 +81,15 @@ def parse_table(
     failures: list[tuple[np.ndarray, str]] = []
     for column in instrument.columns:
         cells = raw[column.name] if column.name in raw.columns else None
-        values, failed, rule = _parse_column(cells, len(raw), column, study, missing_codes)
+        values, failed = _parse_column(cells, len(raw), column, study, missing_codes)
         typed[column.name] = pd.Series(values, index=raw.index)
-        failures.append((failed, f"{column.name}: {rule}"))
+        failures += [(rows, f"{column.name}: {rule}") for rule, rows in failed.items()]
     return pd.DataFrame(typed, index=raw.index), _reasons(raw.index, failures)
 
 
 def _parse_column(
     cells: pd.Series | None, n_rows: int, column: Column, study: Study, missing_codes: list[str]
-) -> tuple[Any, np.ndarray, str]:
+) -> tuple[Any, dict[str, np.ndarray]]:
     """Parse each distinct value once, then spread the results over the rows.
 
     Most columns repeat a few values (codes, booleans, dates, small integers) across 10^5+
@@ -67,9 +101,11 @@ def _parse_column(
     if len(distinct) == 0:
         return _all_missing(column, n_rows)
     text = _text(pd.Series(distinct, dtype=object))
+    if column.type in _DIGIT_TYPES:
+        text = fold_digits(text)
     if not column.is_identifier:
         text = text.mask(text.isin(missing_codes))
-    values, failed, rule = _parser(column, study)(text, column)
+    values, failed = _parser(column, study)(text, column)
     if values.dtype == object:  # code_list: Python lists in a plain numpy array
         spread = pd.api.extensions.take(
             values.to_numpy(), positions, allow_fill=True, fill_value=pd.NA
@@ -77,8 +113,11 @@ def _parse_column(
     else:
         spread = pd.api.extensions.take(values.array, positions, allow_fill=True)
     # Position -1 (an empty cell) picks the appended False: empty cells never fail parsing.
-    failed_rows = np.append(failed.to_numpy(dtype=bool), False)[positions]
-    return spread, failed_rows, rule
+    failed_rows = {
+        rule: np.append(mask.to_numpy(dtype=bool), False)[positions]
+        for rule, mask in failed.items()
+    }
+    return spread, failed_rows
 
 
 # dtype of each column type in the typed frame (docs/ARCHITECTURE.md, "Typed frame").
@@ -89,18 +128,57 @@ _DTYPES = {
 }  # fmt: skip
 
 
-def _all_missing(column: Column, n_rows: int) -> tuple[Any, np.ndarray, str]:
+def _all_missing(column: Column, n_rows: int) -> tuple[Any, dict[str, np.ndarray]]:
     """A column with no value at all: skip the parser (a large share of optional columns)."""
     dtype = _DTYPES[column.type]
     fill: Any = pd.NA if dtype == "object" else None
     values = pd.Series([fill] * n_rows, dtype=dtype).array
-    return values, np.zeros(n_rows, dtype=bool), ""
+    return values, {}
 
 
 def _text(distinct: pd.Series) -> pd.Series:
     """Stripped `string`, <NA> when empty."""
     text = distinct.astype("string").str.strip()
     return text.mask(text == "")
+
+
+# Column types whose cells are read digit by digit.
+_DIGIT_TYPES = ("bsn", "kvk", "integer", "number", "date")
+
+
+def fold_digits(text: pd.Series) -> pd.Series:
+    """Every Unicode decimal digit as its ASCII digit (by its unicodedata value), full-width
+    signs and marks as ASCII; cells that are ASCII already (nearly all) are not touched."""
+    foreign = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    if not foreign.any():
+        return text
+    folded = pd.Series(
+        [_fold(str(cell)) for cell in text[foreign]], index=text.index[foreign], dtype="string"
+    )
+    return text.mask(foreign, folded)
+
+
+def _fold(cell: str) -> str:
+    return "".join(
+        str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd"
+        else _FULL_WIDTH_MARKS.get(ch, ch)
+        for ch in cell
+    )  # fmt: skip
+
+
+def _number_text(text: pd.Series, ambiguous: pd.Series) -> pd.Series:
+    """Canonical number text ('.' decimal mark, no grouping), <NA> where not a number or
+    `ambiguous` (see AMBIGUOUS)."""
+    plain = text.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool) & ~ambiguous
+    dot_grouped = text.str.fullmatch(_DOT_GROUPED).fillna(False).astype(bool) & ~ambiguous
+    comma_grouped = text.str.fullmatch(_COMMA_GROUPED).fillna(False).astype(bool) & ~ambiguous
+    out = pd.Series(pd.NA, index=text.index, dtype="string")
+    out[plain] = text[plain].str.replace(",", ".", regex=False)
+    out[dot_grouped] = (
+        text[dot_grouped].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
+    out[comma_grouped] = text[comma_grouped].str.replace(",", "", regex=False)
+    return out
 
 
 def _reasons(index: pd.Index, failures: list[tuple[np.ndarray, str]]) -> pd.Series:
@@ -114,8 +192,8 @@ def _reasons(index: pd.Index, failures: list[tuple[np.ndarray, str]]) -> pd.Seri
 
 def _parser(column: Column, study: Study) -> Callable[[pd.Series, Column], Parsed]:
     parsers: dict[str, Callable[[pd.Series, Column], Parsed]] = {
-        "bsn": lambda s, c: _digits(s, width=9, min_width=8, rule="not 9 digits"),
-        "kvk": lambda s, c: _digits(s, width=8, min_width=7, rule="not 8 digits"),
+        "bsn": lambda s, c: _digits(s, width=9, rule="not 9 digits", zero_ok=True),
+        "kvk": lambda s, c: _digits(s, width=8, rule="not 8 digits", zero_ok=False),
         "date": lambda s, c: _dates(s, study.parsing["date_formats"]),
         "integer": lambda s, c: _integers(s),
         "number": lambda s, c: _numbers(s),
@@ -133,11 +211,38 @@ def _failed(text: pd.Series, ok: pd.Series) -> pd.Series:
     return (text.notna() & ~ok.fillna(False)).astype(bool)
 
 
-def _digits(text: pd.Series, width: int, min_width: int, rule: str) -> Parsed:
-    """Identifier digits, left-padded to `width` when a leading zero was lost."""
-    ok = text.str.fullmatch(rf"\d{{{min_width},{width}}}").fillna(False).astype(bool)
-    values = text.where(ok).str.zfill(width).astype("string")
-    return values, _failed(text, ok), rule
+def _one(rule: str, failed: pd.Series) -> dict[str, pd.Series]:
+    return {rule: failed}
+
+
+def _digits(text: pd.Series, width: int, rule: str, zero_ok: bool) -> Parsed:
+    """Identifier digits (see the module's decisions), left-padded to `width`."""
+    digits = pd.Series(pd.NA, index=text.index, dtype="string")
+    grouped = text.str.fullmatch(_ID_GROUPED).fillna(False).astype(bool)
+    digits[grouped] = text[grouped].str.replace(_ID_SEPARATOR, "", regex=True)
+    whole = text.str.extract(_ID_FLOAT_ZERO, expand=False)
+    digits = digits.mask(whole.notna(), whole)  # "123456782.0" is a float, not groups
+    scientific = text.str.fullmatch(_ID_SCIENTIFIC).fillna(False).astype(bool)
+    if scientific.any():
+        exact = text[scientific].map(_scientific_digits).astype("string")
+        digits = digits.mask(scientific, exact)
+    ok = digits.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
+    values = digits.where(ok).str.zfill(width)
+    if not zero_ok:
+        ok &= ~values.str.fullmatch("0+").fillna(False).astype(bool)
+        values = values.where(ok)
+    return values.astype("string"), _one(rule, _failed(text, ok))
+
+
+def _scientific_digits(cell: str) -> str | None:
+    """The integer a spreadsheet printed as d.ddddE+n, if every digit of it is shown."""
+    match = re.fullmatch(_ID_SCIENTIFIC, cell)
+    if match is None:
+        return None
+    lead, fraction, exponent = match.group(1), match.group(2) or "", int(match.group(3))
+    if exponent > len(fraction) or fraction[exponent:].strip("0"):
+        return None  # digits invented by the exponent (a rounded display), or a fraction
+    return (lead + fraction[:exponent]).lstrip("0") or "0"
 
 
 def _dates(text: pd.Series, formats: list[str]) -> Parsed:
@@ -149,23 +254,30 @@ def _dates(text: pd.Series, formats: list[str]) -> Parsed:
             break
         parsed = pd.to_datetime(date_part[todo].astype(object), format=fmt, errors="coerce")
         values[todo] = parsed
-    return values, _failed(text, values.notna()), "not a date"
+    return values, _one("not a date", _failed(text, values.notna()))
 
 
 def _integers(text: pd.Series) -> Parsed:
-    ok = text.str.fullmatch(_INTEGER).fillna(False).astype(bool)
-    whole = text.where(ok).str.replace(r"[.,]0*$", "", regex=True).str.lstrip("+")
+    # Whole numbers, exactly (no float on the way): digits, then an all-zero fraction.
+    ambiguous = _is_ambiguous(text)
+    number = _number_text(text, ambiguous)
+    ok = number.str.fullmatch(r"[+-]?[0-9]{1,18}(?:\.0*)?").fillna(False).astype(bool)
+    whole = number.where(ok).str.replace(r"\.0*$", "", regex=True).str.lstrip("+")
     values = pd.to_numeric(whole, errors="coerce").astype("Int64")
-    return values, _failed(text, ok), "not an integer"
+    return values, {"not an integer": _failed(text, ok | ambiguous), AMBIGUOUS: ambiguous}
 
 
 def _numbers(text: pd.Series) -> Parsed:
-    ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-    dotted = text.where(ok).str.replace(",", ".", regex=False)
-    values = pd.to_numeric(dotted, errors="coerce").astype("Float64")
+    ambiguous = _is_ambiguous(text)
+    values = pd.to_numeric(_number_text(text, ambiguous), errors="coerce").astype("Float64")
     # "1e999" matches the pattern but overflows to infinity: not a usable number either.
     values = values.where(~np.isinf(values.fillna(0)))
-    return values, _failed(text, values.notna()), "not a number"
+    failed = _failed(text, values.notna() | ambiguous)
+    return values, {"not a number": failed, AMBIGUOUS: ambiguous}
+
+
+def _is_ambiguous(text: pd.Series) -> pd.Series:
+    return text.str.fullmatch(_AMBIGUOUS_GROUP).fillna(False).astype(bool)
 
 
 def _booleans(text: pd.Series, spellings: dict[str, list[str]]) -> Parsed:
@@ -176,7 +288,7 @@ def _booleans(text: pd.Series, spellings: dict[str, list[str]]) -> Parsed:
     }
     key = text.str.lower().str.replace(r"^([01])\.0+$", r"\1", regex=True)
     values = key.map(lookup).astype("boolean")
-    return values, _failed(text, values.notna()), "not a boolean"
+    return values, _one("not a boolean", _failed(text, values.notna()))
 
 
 def _code_key(text: pd.Series) -> pd.Series:
@@ -186,7 +298,7 @@ def _code_key(text: pd.Series) -> pd.Series:
 def _codes(text: pd.Series, column: Column) -> Parsed:
     lookup = {str(code).strip().lower(): str(code) for code in column.codes}
     values = _code_key(text).map(lookup).astype("string")
-    return values, _failed(text, values.notna()), "unknown code"
+    return values, _one("unknown code", _failed(text, values.notna()))
 
 
 def _code_lists(text: pd.Series, column: Column, separators: list[str]) -> Parsed:
@@ -205,10 +317,9 @@ def _code_lists(text: pd.Series, column: Column, separators: list[str]) -> Parse
         failed.append(unknown)
     return (
         pd.Series(values, index=text.index, dtype=object),
-        pd.Series(failed, index=text.index, dtype=bool),
-        "unknown code",
+        _one("unknown code", pd.Series(failed, index=text.index, dtype=bool)),
     )
 
 
 def _plain_text(text: pd.Series) -> Parsed:
-    return text.astype("string"), pd.Series(False, index=text.index), ""
+    return text.astype("string"), {}

@@ -13,11 +13,15 @@ Decisions (also in the tests):
 - An empty file (no header at all) is rejected with "no data rows", like a header-only file:
   in both cases there is nothing to ingest, and one reason is easier to count. Data under a
   blank header row is "missing required column: ...".
-- Columns with a blank header are spreadsheet artefacts and are ignored silently.
+- Columns with a blank header are spreadsheet artefacts and are ignored silently. Unknown
+  columns are ignored and reported by position, their header shown only when short and never
+  with its digits (`describe_unknown_columns`): a header may hold a remark with a name or BSN.
 - Native date-time cells (xlsx, SPSS) become their ISO date "YYYY-MM-DD"; a time of day is
   dropped, as the study only has date columns.
 - SPSS user-defined missing values arrive as empty cells (pyreadstat's default), just as the
-  survey missing codes -9/-8 end up <NA> in parsing.
+  survey missing codes -9/-8 end up <NA> in parsing. SPSS value labels are applied to code,
+  boolean and text items only ("the label is the code"); integer and number items keep their
+  numbers (a labelled Likert scale). SPSS dates are converted here, one cell at a time.
 - Rejection reasons are value-free: they never quote a cell, a header or a parser message.
 """
 
@@ -27,7 +31,10 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable, Sequence
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +46,20 @@ from dwt.errors import FileRejected
 from dwt.schema import Instrument, load_study, normalise_header
 
 # A header row is never this long; looking at a prefix keeps delimiter sniffing O(1).
-_HEADER_SNIFF_CHARS = 1 << 16
+# A line break outside quotes ends the header record (which may be long: thousands of columns).
+_QUOTE_OR_BREAK = re.compile(r'["\r\n]')
+# A valid UTF-8 multi-byte sequence; text in a one-byte encoding rarely forms one.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+MIXED_ENCODING = "undecodable text: invalid UTF-8 bytes in a UTF-8 file"
 # Integral floats below this are printed as integers; above it a float is not exact anyway.
 _EXACT_INT_LIMIT = 2**53
+# What dwt.ingest.parse refuses as ambiguous: 1-3 digits, one mark, exactly 3 digits.
+_THOUSANDS_SHAPE = re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}")
 
 
 @dataclass
@@ -50,7 +68,7 @@ class RawTable:
 
     instrument: str
     frame: pd.DataFrame
-    unknown_columns: list[str]
+    unknown_columns: list[str]  # described value-free: `describe_unknown_columns`
     header_map: dict[str, str]
 
 
@@ -64,38 +82,62 @@ def read_raw(path: Path, instrument: Instrument) -> RawTable:
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected("unreadable file: cannot open") from exc
-    headers, columns = reader(data, instrument)
-    return _canonical_table(headers, columns, instrument)
+    return _canonical_table(reader(data, instrument), instrument)
+
+
+@dataclass
+class _Cells:
+    """What a reader found, rows after the header only.
+
+    `columns` maps a position to its text column (an Arrow array or a sequence of str | None);
+    a reader may leave out positions that hold no schema column (the xlsx reader does, so
+    that it allocates by the cells that exist), and then says in `other_content` which rows
+    hold a non-blank cell in a left-out position (such a row is still a data row).
+    """
+
+    headers: list[Any]
+    columns: dict[int, Any]
+    rows: int
+    other_content: Any = None
 
 
 # --- csv -----------------------------------------------------------------------------------
 
 
-# Each reader returns (header cells, one text column per header cell: an Arrow array or a
-# sequence of str | None), rows after the header only.
-Columns = list[Any]
-
-
-def _csv_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
+def _csv_columns(data: bytes, instrument: Instrument) -> _Cells:
     text = _decode(data)
     if "\x00" in text:
         raise FileRejected("unreadable file: binary content")
     if not text.strip():
         raise FileRejected("no data rows")
     delimiter, header = _sniff_delimiter(text, instrument)
-    table = _parse_csv(text, delimiter, len(header))
+    table = _parse_csv(text, delimiter, len(header)).slice(1)
     # pyarrow hands the header back as the first record: the data start after it.
-    return header, table.slice(1).columns
+    return _Cells(header, dict(enumerate(table.columns)), table.num_rows)
 
 
 def _decode(data: bytes) -> str:
-    """Decode with the study's csv encodings in order (UTF-8 with optional BOM, then cp1252)."""
+    """Decode with the study's csv encodings in order (UTF-8 with optional BOM, then cp1252).
+
+    A file that is evidently UTF-8 -- a BOM, or more valid multi-byte sequences than invalid
+    bytes -- but does not decode as UTF-8 is not read as cp1252 (that would turn every
+    accented letter, and a BOM in front of the first header, into mojibake and end in a
+    misleading "missing required column"): it is rejected as an encoding problem.
+    """
     for encoding in load_study().parsing["csv_encodings"]:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
-            continue
+            if encoding.replace("_", "-").lower().startswith("utf-8") and _evidently_utf8(data):
+                raise FileRejected(MIXED_ENCODING) from None
     raise FileRejected("undecodable text")
+
+
+def _evidently_utf8(data: bytes) -> bool:
+    if data.startswith(_UTF8_BOM):
+        return True
+    replaced = data.decode("utf-8", errors="replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    return sum(1 for _ in _UTF8_SEQUENCE.finditer(data)) > replaced
 
 
 def _sniff_delimiter(text: str, instrument: Instrument) -> tuple[str, list[str]]:
@@ -109,13 +151,24 @@ def _sniff_delimiter(text: str, instrument: Instrument) -> tuple[str, list[str]]
     chosen: tuple[str, list[str]] = ("", [])
     for delimiter in load_study().parsing["csv_delimiters"]:
         try:
-            header = next(csv.reader(io.StringIO(text[:_HEADER_SNIFF_CHARS]), delimiter=delimiter))
+            header = next(csv.reader(io.StringIO(_header_record(text)), delimiter=delimiter))
         except (csv.Error, StopIteration) as exc:
             raise FileRejected("unreadable file: malformed csv header") from exc
         known = sum(normalise_header(h) in lookup for h in header)
         if (known, len(header)) > best:
             best, chosen = (known, len(header)), (delimiter, header)
     return chosen
+
+
+def _header_record(text: str) -> str:
+    """The text of the first record: up to the first line break outside quotes."""
+    quoted = False
+    for match in _QUOTE_OR_BREAK.finditer(text):
+        if match.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            return text[: match.start()]
+    return text
 
 
 def _parse_csv(text: str, delimiter: str, width: int) -> Any:
@@ -147,25 +200,127 @@ def _parse_csv(text: str, delimiter: str, width: int) -> Any:
 # --- xlsx ----------------------------------------------------------------------------------
 
 
-def _xlsx_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
+_NO_VALUE = "formula without a value"
+
+
+def _xlsx_columns(data: bytes, instrument: Instrument) -> _Cells:
+    """The first sheet, cell by cell as stored: no trust in its claimed dimension, memory by
+    the cells that exist (a 6 KB file with one cell at XFD1048576 must stay small)."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            # Stored dimensions can be wrong in files written by other tools: read them all.
-            sheet.reset_dimensions()
-            rows = [tuple(_xlsx_text(v) for v in row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        # openpyxl warns with cell contents (a BSN styled as a date: "serial value ..."):
+        # a warning reaches logs and terminals, so none is let through.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                cells, merged = _xlsx_sheet(workbook, instrument)
+            finally:
+                workbook.close()
+    except FileRejected:
+        raise
     except Exception as exc:  # zipfile, KeyError, openpyxl's own types: all mean a damaged file
         raise FileRejected("unreadable file: not a valid xlsx") from exc
-    if not rows:
-        raise FileRejected("no data rows")
-    width = max(len(r) for r in rows)
-    padded = [r + (None,) * (width - len(r)) for r in rows]
-    return list(padded[0]), [[row[i] for row in padded[1:]] for i in range(width)]
+    _refuse_merged(merged, cells.columns)
+    return cells
+
+
+def _xlsx_sheet(workbook: Any, instrument: Instrument) -> tuple[_Cells, list[str]]:
+    """Stream the first sheet's XML once: (cells of schema columns, merged ranges)."""
+    from openpyxl.worksheet._reader import (
+        FORMULA_TAG,
+        VALUE_TAG,
+        WorkSheetParser,
+        _cast_number,
+    )
+
+    class Parser(WorkSheetParser):
+        """openpyxl's own parser; a formula cell without a cached value is marked."""
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            stored = element.findtext(VALUE_TAG)
+            # no <v>, or an empty one not typed as a string result (a formula giving "")
+            cached = bool(stored) or (stored == "" and element.get("t") == "str")
+            if not cached and element.find(FORMULA_TAG) is not None:
+                cell["data_type"] = _NO_VALUE
+            elif cell["data_type"] == "e" and element.get("t", "n") == "n" and stored:
+                # a number styled as a date but beyond any date (a BSN in a date-formatted
+                # column): openpyxl makes it "#VALUE!"; the number is what the cell holds
+                cell["value"], cell["data_type"] = _cast_number(stored), "n"
+            return cell
+
+    sheet = workbook.worksheets[0]
+    lookup = instrument.header_lookup()
+    headers: list[Any] = []
+    wanted: dict[int, list[str | None]] = {}  # 0-based position of a schema column -> cells
+    other: list[bool] = []
+    no_value: set[str] = set()  # where formulas have no cached value: "header" or a column
+    rows = 0
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = Parser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for row_number, row in parser.parse():
+            if row_number == 1:
+                headers = _xlsx_header(row)
+                if any(cell["data_type"] == _NO_VALUE for cell in row):
+                    no_value.add("the header row")
+                wanted = {
+                    i: [] for i, h in enumerate(headers)
+                    if _is_filled(h) and normalise_header(str(h)) in lookup
+                }  # fmt: skip
+                continue
+            values: dict[int, str | None] = {}
+            elsewhere = False
+            for cell in row:
+                position = cell["column"] - 1
+                if position in wanted:
+                    if cell["data_type"] == _NO_VALUE:
+                        no_value.add("column " + lookup[normalise_header(str(headers[position]))])
+                    values[position] = _xlsx_text(cell["value"])
+                elif _is_filled(cell["value"]):
+                    elsewhere = True
+            if not any(map(_is_filled, values.values())) and not elsewhere:
+                continue  # an empty row (styled cells only) is not kept
+            for position, column in wanted.items():
+                column.append(values.get(position))
+            other.append(elsewhere)
+            rows += 1
+        merges = parser.merged_cells.mergeCell if parser.merged_cells is not None else []
+    if no_value:
+        where = ", ".join(sorted(no_value))
+        raise FileRejected(f"unreadable file: {_NO_VALUE} in {where} (never recalculated)")
+    return _Cells(headers, dict(wanted), rows, other), [str(m.coord) for m in merges]
+
+
+def _xlsx_header(row: list[dict[str, Any]]) -> list[Any]:
+    """Header texts by position, as wide as the last non-blank header cell."""
+    width = max((c["column"] for c in row if _is_filled(c["value"])), default=0)
+    headers: list[Any] = [None] * width
+    for cell in row:
+        if cell["column"] <= width:
+            headers[cell["column"] - 1] = _xlsx_text(cell["value"])
+    return headers
+
+
+def _refuse_merged(merged: list[str], columns: dict[int, Any]) -> None:
+    """Merged cells keep their value in the first cell only: the others read as empty, so a
+    merged header hides a column and a merged data cell empties rows. Either is refused."""
+    from openpyxl.utils.cell import range_boundaries
+
+    for ref in merged:
+        min_col, min_row, max_col, _ = range_boundaries(ref)
+        if min_row == 1:
+            raise FileRejected("unreadable file: merged header cells")
+        if any(min_col - 1 <= position <= max_col - 1 for position in columns):
+            raise FileRejected("unreadable file: merged cells in data rows")
 
 
 def _xlsx_text(value: Any) -> str | None:
@@ -186,32 +341,66 @@ def _float_text(value: float) -> str | None:
         return None
     if value.is_integer() and abs(value) < _EXACT_INT_LIMIT:
         return str(int(value))
-    return repr(value)
+    return _fraction_text(value)
+
+
+def _fraction_text(value: float) -> str:
+    """A native non-integral number as text the parser reads back exactly: Python's shortest
+    round-trip form, with a trailing 0 where it would look like one thousands group
+    ("22.125" -> "22.1250"; the parser refuses "22.125" as ambiguous in a text cell)."""
+    text = repr(value)
+    return text + "0" if _THOUSANDS_SHAPE.fullmatch(text) else text
 
 
 # --- sav -----------------------------------------------------------------------------------
 
 
-def _sav_columns(data: bytes, instrument: Instrument) -> tuple[list[Any], Columns]:
-    frame, labels = _read_sav_isolated(data)
-    columns = [
-        _sav_column_text(frame[name], labels.get(name, {})).to_numpy(dtype=object)
-        for name in frame.columns
-    ]
-    return list(frame.columns), columns
+# Schema types whose SPSS value labels are the value ("the label is the code"); integer and
+# number items keep their numbers (a labelled Likert scale 1 = "zeer ontevreden" ... 5 is 1-5).
+_LABELLED_TYPES = ("code", "code_list", "boolean", "string", "text")
+# SPSS formats that hold a date (seconds since 1582-10-14), as pyreadstat lists them.
+_SAV_DATE_FORMATS = ("DATE", "ADATE", "EDATE", "JDATE", "SDATE", "DATETIME", "YMDHMS")
+_SAV_EPOCH = np.datetime64("1582-10-14", "s")
+
+
+def _sav_columns(data: bytes, instrument: Instrument) -> _Cells:
+    frame, labels, formats = _read_sav_isolated(data)
+    lookup = instrument.header_lookup()
+    types = {c.name: c.type for c in instrument.columns}
+    columns = {}
+    for i, name in enumerate(frame.columns):
+        canonical = lookup.get(normalise_header(str(name)))
+        use_labels = types.get(canonical or "") in _LABELLED_TYPES
+        is_date = _format_name(formats.get(name, "")) in _SAV_DATE_FORMATS
+        text = _sav_column_text(frame[name], labels.get(name, {}) if use_labels else {}, is_date)
+        columns[i] = text.to_numpy(dtype=object)
+    return _Cells(list(frame.columns), columns, len(frame))
 
 
 _SAV_UNREADABLE = "unreadable file: not a valid SPSS file"
 
 
-def _read_sav(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+SavContent = tuple[pd.DataFrame, dict[str, dict[Any, str]], dict[str, str]]
+
+
+def _format_name(spss_format: str) -> str:
+    """The letters of an SPSS format: DATE11 -> DATE, F8.2 -> F."""
+    match = re.match(r"[A-Z]+", spss_format.upper())
+    return match.group() if match else ""
+
+
+def _read_sav(data: bytes) -> SavContent:
+    """(values, value labels per variable, SPSS format per variable). Dates stay numbers
+    here: converting them in pyreadstat fails the whole file on one sentinel date beyond
+    pandas' range (9999-12-31), so `_sav_dates` converts them, cell by cell."""
     import pyreadstat
 
     try:
-        frame, meta = pyreadstat.read_sav(io.BytesIO(data), dates_as_pandas_datetime=True)
+        frame, meta = pyreadstat.read_sav(io.BytesIO(data), disable_datetime_conversion=True)
     except Exception as exc:  # ReadstatError, PyreadstatError, OSError on truncated files
         raise FileRejected(_SAV_UNREADABLE) from exc
-    return frame, dict(meta.variable_value_labels or {})
+    formats = {str(k): str(v) for k, v in (meta.original_variable_types or {}).items()}
+    return frame, dict(meta.variable_value_labels or {}), formats
 
 
 def _sav_child(conn: Any, data: bytes) -> None:
@@ -225,7 +414,7 @@ def _sav_child(conn: Any, data: bytes) -> None:
         conn.close()
 
 
-def _read_sav_isolated(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, str]]]:
+def _read_sav_isolated(data: bytes) -> SavContent:
     """Read a .sav in a forked child: ReadStat's C code can crash the whole process on some
     corrupted files (seen in hostile-input testing), and a crash must reject one file, not
     end the ingest. A fork of the already-importing parent costs milliseconds."""
@@ -245,14 +434,14 @@ def _read_sav_isolated(data: bytes) -> tuple[pd.DataFrame, dict[str, dict[Any, s
         proc.join()
     if status != "ok":
         raise FileRejected(str(payload))
-    frame, labels = payload
-    return frame, labels
+    frame, labels, formats = payload
+    return frame, labels, formats
 
 
-def _sav_column_text(values: pd.Series, value_labels: dict[Any, str]) -> pd.Series:
+def _sav_column_text(values: pd.Series, value_labels: dict[Any, str], is_date: bool) -> pd.Series:
     """A sav variable as text; a labelled value becomes its label (the label is the code)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        text = values.dt.strftime("%Y-%m-%d").astype(object)
+    if is_date and pd.api.types.is_numeric_dtype(values):
+        text = _sav_dates(values.to_numpy(dtype=float))
     elif pd.api.types.is_numeric_dtype(values):
         text = _numbers_as_text(values.to_numpy(dtype=float))
     else:
@@ -263,13 +452,27 @@ def _sav_column_text(values: pd.Series, value_labels: dict[Any, str]) -> pd.Seri
     return text.where(text.notna(), None)
 
 
+def _sav_dates(seconds: np.ndarray) -> pd.Series:
+    """SPSS date values as ISO dates (a time of day dropped). A date beyond 9999-12-31 keeps
+    its number, which the parser refuses as "not a date"; 9999-12-31 itself is a date that
+    the row's date rules judge. Either way only that row is affected."""
+    out = _numbers_as_text(seconds)
+    finite = np.isfinite(seconds) & (np.abs(seconds) < 2.5e14)  # ~ +-8 million years
+    days = np.floor(seconds[finite] / 86400).astype(np.int64).astype("timedelta64[D]")
+    iso = np.datetime_as_string(_SAV_EPOCH.astype("datetime64[D]") + days, unit="D")
+    plain = np.char.str_len(iso) == 10  # years 0000-9999 only ("+10000-01-01" is not)
+    positions = np.flatnonzero(finite)[plain]
+    out.iloc[positions] = iso[plain].astype(object)
+    return out
+
+
 def _numbers_as_text(values: np.ndarray) -> pd.Series:
     finite = np.isfinite(values)
     integral = finite & (np.floor(values) == values) & (np.abs(values) < _EXACT_INT_LIMIT)
     out = np.full(values.shape, None, dtype=object)
     out[integral] = values[integral].astype(np.int64).astype(str)
     fractional = finite & ~integral
-    out[fractional] = [repr(float(v)) for v in values[fractional]]
+    out[fractional] = [_fraction_text(float(v)) for v in values[fractional]]
     return pd.Series(out, dtype=object)
 
 
@@ -287,24 +490,29 @@ def _scalar_text(value: Any) -> str | None:
 # --- headers and the canonical frame ------------------------------------------------------
 
 
-def _canonical_table(headers: Sequence[Any], columns: Columns, instrument: Instrument) -> RawTable:
+def _canonical_table(cells: _Cells, instrument: Instrument) -> RawTable:
     """Map headers to canonical names, check the required ones, keep non-empty rows."""
-    cells = _clean_cells(columns)
-    cells = cells[cells.notna().any(axis=1)]
-    if cells.empty and not any(_is_filled(h) for h in headers):
+    cleaned = {position: _clean_column(column) for position, column in cells.columns.items()}
+    filled = _filled_rows(cleaned.values(), cells.rows, cells.other_content)
+    if not filled.any() and not any(_is_filled(h) for h in cells.headers):
         raise FileRejected("no data rows")  # nothing at all: not even a header
-    positions, header_map, unknown = _match_headers(headers, instrument)
+    positions, header_map, unknown = _match_headers(cells.headers, instrument)
     missing = [c for c in instrument.required_columns if c not in positions]
     if missing:
         raise FileRejected("missing required column: " + ", ".join(missing))
-    if cells.empty:
+    if not filled.any():
         raise FileRejected("no data rows")
 
-    index = pd.RangeIndex(1, len(cells) + 1)
+    keep = np.flatnonzero(filled)
+    index = pd.RangeIndex(1, len(keep) + 1)
     frame = pd.DataFrame(
         {
             name: (
-                pd.Series(cells[positions[name]].to_numpy(), index=index, dtype=object)
+                pd.Series(
+                    cleaned[positions[name]].take(keep).to_numpy(zero_copy_only=False),
+                    index=index,
+                    dtype=object,
+                )
                 if name in positions
                 else pd.Series([None] * len(index), index=index, dtype=object)
             )
@@ -318,11 +526,11 @@ def _canonical_table(headers: Sequence[Any], columns: Columns, instrument: Instr
 def _match_headers(
     headers: Iterable[Any], instrument: Instrument
 ) -> tuple[dict[str, int], dict[str, str], list[str]]:
-    """(canonical -> column position, original -> canonical, unknown original headers)."""
+    """(canonical -> column position, original -> canonical, unknown columns described)."""
     lookup = instrument.header_lookup()
     positions: dict[str, int] = {}
     header_map: dict[str, str] = {}
-    unknown: list[str] = []
+    unknown: list[tuple[int, str]] = []
     duplicates: list[str] = []
     for i, raw_header in enumerate(headers):
         if not _is_filled(raw_header):
@@ -330,7 +538,7 @@ def _match_headers(
         original = str(raw_header).strip()
         canonical = lookup.get(normalise_header(original))
         if canonical is None:
-            unknown.append(original)
+            unknown.append((i + 1, original))
         elif canonical in positions:
             if canonical not in duplicates:
                 duplicates.append(canonical)
@@ -339,29 +547,59 @@ def _match_headers(
             header_map[original] = canonical
     if duplicates:
         raise FileRejected("unreadable file: duplicate column " + ", ".join(duplicates))
-    return positions, header_map, unknown
+    return positions, header_map, describe_unknown_columns(unknown)
+
+
+# An unknown header is reported (run manifest, output, Prefect) but may hold a remark with a
+# name or a BSN: it is shown whole only when short, and never with its digits.
+_SHOWN_HEADER_CHARS = 24
+_FIRST_WORD_CHARS = 12
+_LISTED_UNKNOWN = 20
+
+
+def describe_unknown_columns(unknown: list[tuple[int, str]]) -> list[str]:
+    """Each unknown column as `column <1-based position>: <header>`, the header's digits
+    masked and a long one cut to its first word; at most `_LISTED_UNKNOWN` of them, then one
+    `... and N more unknown columns`."""
+    shown = [f"column {position}: {_masked_header(header)}" for position, header in unknown]
+    if len(shown) > _LISTED_UNKNOWN:
+        rest = len(shown) - _LISTED_UNKNOWN
+        shown = [*shown[:_LISTED_UNKNOWN], f"... and {rest} more unknown columns"]
+    return shown
+
+
+def _masked_header(header: str) -> str:
+    text = " ".join(header.split())  # newlines, tabs, runs of spaces: one space
+    text = "".join("#" if unicodedata.category(ch) == "Nd" else ch for ch in text)
+    if len(text) <= _SHOWN_HEADER_CHARS:
+        return text
+    first = text.split(" ")[0][:_FIRST_WORD_CHARS]
+    return f"{first}... ({len(text)} characters)"
 
 
 def _is_filled(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _clean_cells(columns: Columns) -> pd.DataFrame:
-    """Strip surrounding whitespace; empty or blank cells become None (in Arrow's C++ kernels).
-
-    Columns are numbered by position; the index is the 0-based row after the header.
-    """
+def _clean_column(column: Any) -> Any:
+    """Surrounding whitespace stripped; empty or blank cells become null (Arrow C++ kernels)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cleaned = {}
-    for position, column in enumerate(columns):
-        cells = column
-        if not isinstance(column, pa.Array | pa.ChunkedArray):
-            cells = pa.array(column, type=pa.string(), from_pandas=True)
-        trimmed = pc.utf8_trim_whitespace(cells)
-        blank = pc.equal(trimmed, "")
-        cleaned[position] = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed).to_numpy(
-            zero_copy_only=False
-        )
-    return pd.DataFrame(cleaned, dtype=object)
+    cells = column
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    if not isinstance(cells, pa.Array):
+        cells = pa.array(column, type=pa.string(), from_pandas=True)
+    trimmed = pc.utf8_trim_whitespace(cells)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _filled_rows(columns: Iterable[Any], rows: int, other_content: Any) -> np.ndarray:
+    """Rows with at least one non-blank cell in any column (left-out ones included)."""
+    filled = np.zeros(rows, dtype=bool)
+    if other_content is not None:
+        filled |= np.asarray(other_content, dtype=bool)
+    for column in columns:
+        filled |= column.is_valid().to_numpy(zero_copy_only=False)
+    return filled

@@ -73,7 +73,7 @@ def test_ingest_flow_runs_tasks_and_publishes_a_summary_without_identifiers(
     from flows.ingest import ingest
 
     _deliveries(tmp_path / "raw")
-    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "flow-test-key")
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "flow-test-key-not-secret")
     caplog.set_level(logging.DEBUG)
 
     state = ingest(data_dir=str(tmp_path), return_state=True)

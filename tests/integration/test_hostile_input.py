@@ -49,8 +49,9 @@ FORMULAS = [
     "=cmd|' /C calc'!A0",
 ]
 _FILE_REASON = re.compile(
-    r"^(undecodable text|no data rows|unsupported file type"
+    r"^(undecodable text(: [A-Za-z0-9 -]+)?|no data rows|unsupported file type"
     r"|unreadable file(: [A-Za-z ,()]+)?"
+    r"|unreadable file: formula without a value in [a-z_ ,]+ \(never recalculated\)"
     r"|unreadable file: duplicate column (?P<dup>[a-z_, ]+)"
     r"|missing required column: (?P<missing>[a-z_, ]+))$"
 )

@@ -35,8 +35,10 @@ def _expected(faults: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _reason_kind(reason: str) -> str:
-    # "unreadable file: not a valid xlsx" — the generator names the kind, the reader the cause
-    return reason.split(":")[0] if reason.startswith("unreadable file") else reason
+    # "unreadable file: not a valid xlsx", "undecodable text: invalid UTF-8 bytes in a UTF-8
+    # file" — the generator names the kind, the reader the cause
+    kinds = ("unreadable file", "undecodable text")
+    return reason.split(":")[0] if reason.startswith(kinds) else reason
 
 
 def test_every_file_has_the_outcome_the_generator_injected(ingested: Any) -> None:

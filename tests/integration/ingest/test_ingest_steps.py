@@ -314,3 +314,41 @@ def test_a_raw_file_deleted_after_ingest_takes_its_rows_out_of_the_lake(
     _reconciles(lake_dir)
     # and the next run has nothing to do
     assert not run_ingest(settings, KEY, validator=validator).changed
+
+
+def test_an_unknown_header_holding_a_name_and_bsn_is_reported_without_them(
+    lake_dir: Path, validator: Validator
+) -> None:
+    path = lake_dir / "raw" / REGION / "2018" / "employer_survey.csv"
+    remark = f"Opmerking: bel Jan de Vries {make_bsn(3)}"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + f',"{remark}"', *(line + ",x" for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    entry = _files(result.summary)[f"{REGION}/2018/employer_survey.csv"]
+    assert entry["status"] == "accepted"
+    assert entry["unknown_columns"] == ["column 15: Opmerking:... (37 characters)"]
+    reported = [
+        json.dumps(result.summary, ensure_ascii=False),
+        *(p.read_text(encoding="utf-8") for p in (lake_dir / "runs").glob("*.json")),
+        (lake_dir / "restricted" / "manifest.json").read_text(encoding="utf-8"),
+    ]
+    for text in reported:
+        for secret in (make_bsn(3), make_bsn(3)[1:], "Vries", "Jan de"):
+            assert secret not in text
+
+
+def test_a_region_folder_linked_into_raw_is_ingested_like_any_other(
+    lake_dir: Path, validator: Validator
+) -> None:
+    share = lake_dir.parent / f"{lake_dir.name}-share"
+    (lake_dir / "raw" / REGION).rename(share)
+    (lake_dir / "raw" / REGION).symlink_to(share, target_is_directory=True)
+    result = run_ingest(Settings(data_dir=lake_dir), KEY, validator=validator)
+    files = _files(result.summary)
+    assert files[f"{REGION}/2018/placements.csv"]["status"] == "accepted"
+    assert f"{REGION}/2018/placements" not in result.summary["missing"]
+    con = connect(lake_dir / "curated")
+    assert con.execute("select count(*) from placements").fetchone() == (4,)

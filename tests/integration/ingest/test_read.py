@@ -131,9 +131,9 @@ def test_blank_lines_are_not_data_rows(tmp_path: Path) -> None:
     assert table.frame["name"].tolist() == ["Anna de Vries", "Kees Bakker"]
 
 
-def test_reports_unknown_columns_by_their_original_header(tmp_path: Path) -> None:
+def test_reports_unknown_columns_by_position_and_header(tmp_path: Path) -> None:
     table = read_fixture("placements_semicolon_bom_aliases.csv", tmp_path)
-    assert table.unknown_columns == ["Opmerking intern"]
+    assert table.unknown_columns == ["column 20: Opmerking intern"]
     assert "Opmerking intern" not in table.frame.columns
 
 
@@ -166,7 +166,7 @@ def test_delimiter_is_the_one_matching_more_known_headers(tmp_path: Path) -> Non
     )
     table = read_raw(path, CONTACTS)
     assert table.frame.loc[1, "risk_level"] == "groen"
-    assert table.unknown_columns == ["notities, vrij"]
+    assert table.unknown_columns == ["column 6: notities, vrij"]
 
 
 def test_quoted_values_may_span_lines(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_xlsx_drops_trailing_empty_rows_and_reads_first_sheet_only(placements_xl
     table = read_raw(placements_xlsx, PLACEMENTS)
     assert table.frame.index.tolist() == [1, 2]
     assert table.frame.loc[2, "contract_type"] == "Vast"
-    assert table.unknown_columns == ["extra kolom"]
+    assert table.unknown_columns == ["column 15: extra kolom"]
 
 
 # --- sav ----------------------------------------------------------------------------------
@@ -453,3 +453,304 @@ def test_data_under_a_blank_header_row_misses_required_columns(tmp_path: Path) -
     path = tmp_path / "contacts.csv"
     path.write_text(";;;;\n2019-05-05;12345678;AD-014;interview;groen\n", encoding="utf-8")
     assert rejection(path, CONTACTS).startswith("missing required column: contact_date, ")
+
+
+# --- numbers are read exactly or refused (issue 12) ----------------------------------------
+
+
+def test_a_dutch_thousands_separator_in_a_csv_is_refused_not_read_as_ten(tmp_path: Path) -> None:
+    path = tmp_path / "employer_survey.csv"
+    path.write_text(
+        "kvk_nummer;invuldatum;aantal_medewerkers;aantal_banenafspraak;uren\n"
+        "12345678;01-10-2019;10.000;2,0;x\n"
+        "12345679;01-10-2019;1.250.000;12;x\n",
+        encoding="utf-8",
+    )
+    frame, reasons = typed(read_raw(path, load_instrument("employer_survey")))
+    assert pd.isna(frame.loc[1, "employees_total"])  # never 10
+    assert reasons.loc[1] == ["employees_total: ambiguous thousands separator"]
+    assert frame.loc[2, "employees_total"] == 1_250_000
+    assert frame.loc[1, "employees_target_group"] == 2
+
+
+def test_native_numbers_with_three_decimals_are_read_exactly(tmp_path: Path) -> None:
+    xlsx = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, [111222333, 12345678, "2018-03-01", None, "vast", 22.125, *[None] * 9]],
+    )
+    frame, reasons = typed(read_raw(xlsx, PLACEMENTS))
+    assert frame.loc[1, "hours_per_week"] == 22.125
+    assert "hours_per_week: ambiguous thousands separator" not in reasons.loc[1]
+
+    sav = tmp_path / "employee_survey.sav"
+    survey = pd.DataFrame({"bsn": ["111222333"], "werkzaam": [1.0], "uren_per_week": [12.375]})
+    pyreadstat.write_sav(survey, sav)
+    frame, reasons = typed(read_raw(sav, EMPLOYEE_SURVEY))
+    assert frame.loc[1, "hours_per_week"] == 12.375
+    assert reasons.loc[1] == []
+
+
+# --- xlsx as stored: formulas, merged cells, stray cells (issue 12) -------------------------
+
+SHEET_XML = "xl/worksheets/sheet1.xml"
+
+
+def patch_xlsx(path: Path, old: str, new: str) -> None:
+    """Rewrite the first sheet's XML (what another tool could have written)."""
+    import zipfile
+
+    members = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            members[name] = archive.read(name)
+    xml = members[SHEET_XML].decode("utf-8")
+    assert old in xml, old
+    members[SHEET_XML] = xml.replace(old, new).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def placements_row(**cells: Any) -> list[Any]:
+    row = dict(zip(XLSX_HEADER, [
+        111222333, 12345678, "2018-03-01", None, "vast", 22.5, 70, "wajong", "psychisch",
+        "man", "geen", "geen", "G", "1-24", None,
+    ], strict=True))  # fmt: skip
+    row.update(cells)
+    return list(row.values())
+
+
+def test_a_formula_without_a_cached_value_rejects_the_file_naming_its_column(
+    tmp_path: Path,
+) -> None:
+    # openpyxl (like any script) writes formulas without the value a spreadsheet would cache
+    path = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, placements_row(), placements_row(**{"uren per week": "=20+4"})],
+    )
+    assert rejection(path) == (
+        "unreadable file: formula without a value in column hours_per_week (never recalculated)"
+    )
+
+
+def test_a_formula_with_its_cached_value_is_read_as_that_value(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "placements.xlsx",
+        [XLSX_HEADER, placements_row(**{"uren per week": "=20+4"})],
+    )
+    patch_xlsx(path, "<f>20+4</f><v />", "<f>20+4</f><v>24</v>")
+    assert read_raw(path, PLACEMENTS).frame.loc[1, "hours_per_week"] == "24"
+
+
+def test_a_formula_in_an_unknown_column_does_not_matter(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row(**{"extra kolom": "=1+1"})]
+    )
+    assert read_raw(path, PLACEMENTS).frame.index.tolist() == [1]
+
+
+def test_merged_header_cells_reject_the_file(tmp_path: Path) -> None:
+    # "uren per week" merged over two columns: the second one's data has no header any more
+    header = [*XLSX_HEADER[:5], "uren per week", None, *XLSX_HEADER[6:]]
+    row = placements_row()
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(header)
+    sheet.append([*row[:6], 99, *row[6:]])
+    sheet.merge_cells("F1:G1")
+    workbook.save(path)
+    assert rejection(path) == "unreadable file: merged header cells"
+
+
+def test_merged_cells_in_a_schema_column_reject_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for values in [XLSX_HEADER, placements_row(), placements_row(Burgerservicenummer=89693504)]:
+        sheet.append(values)
+    sheet.merge_cells("E2:E3")  # contractvorm: row 3 would read as empty
+    workbook.save(path)
+    assert rejection(path) == "unreadable file: merged cells in data rows"
+
+
+def peak_bytes_of_reading(path: Path) -> tuple[RawTable, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        table = read_raw(path, PLACEMENTS)
+        return table, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_small_xlsx_with_a_stray_cell_in_the_far_corner_stays_small(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    workbook = openpyxl.load_workbook(path)
+    workbook.active["XFD1048576"] = "x"  # type: ignore[index]
+    workbook.save(path)
+    assert path.stat().st_size < 10_000
+    table, peak = peak_bytes_of_reading(path)
+    assert peak < 20 * 2**20  # was 6.6 GiB and a MemoryError
+    # the stray cell is content of a row (a data row with every schema cell empty)
+    assert table.frame.index.tolist() == [1, 2]
+    assert table.frame.loc[2].isna().all()
+
+
+def test_stray_cells_beyond_the_header_in_every_row_allocate_nothing_per_empty_cell(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "placements.xlsx"
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(XLSX_HEADER)
+    for _ in range(2000):
+        sheet.append([*placements_row(), *[None] * 16_000, "x"])
+    workbook.save(path)
+    table, peak = peak_bytes_of_reading(path)
+    assert len(table.frame) == 2000
+    assert peak < 60 * 2**20  # 2000 rows x 16384 positions would be hundreds of MB
+
+
+def test_a_claimed_dimension_is_not_trusted(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    patch_xlsx(path, '<dimension ref="A1:O2" />', '<dimension ref="A1:XFD1048576" />')
+    table, peak = peak_bytes_of_reading(path)
+    assert table.frame.index.tolist() == [1]
+    assert peak < 20 * 2**20
+
+
+def test_a_bsn_styled_as_a_date_is_read_as_its_number_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    path = write_xlsx(tmp_path / "placements.xlsx", [XLSX_HEADER, placements_row()])
+    workbook = openpyxl.load_workbook(path)
+    workbook.active["A2"].number_format = "yyyy-mm-dd"  # type: ignore[index]
+    workbook.save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_raw(path, PLACEMENTS)
+    assert not [w for w in caught if "111222333" in str(w.message)]
+    assert table.frame.loc[1, "bsn"] == "111222333"
+
+
+# --- encodings and wide files (issue 12) ---------------------------------------------------
+
+CONTACTS_HEADER = "contact_date,employer_kvk,advisor_code,contact_type,risk_level,notes\n"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_utf8_file_with_one_stray_windows_1252_byte_is_rejected_as_an_encoding_problem(
+    tmp_path: Path, bom: bytes
+) -> None:
+    path = tmp_path / "contacts.csv"
+    good = "2019-05-05,12345678,AD-014,interview,groen,Gesprek met de heer Müller\n" * 3
+    stray = "2019-05-06,12345678,AD-014,interview,groen,Café".encode("cp1252") + b"\n"
+    path.write_bytes(bom + (CONTACTS_HEADER + good).encode("utf-8") + stray)
+    assert rejection(path, CONTACTS) == "undecodable text: invalid UTF-8 bytes in a UTF-8 file"
+
+
+def test_an_ascii_file_with_one_windows_1252_letter_is_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(
+        (CONTACTS_HEADER + "2019-05-06,12345678,AD-014,interview,groen,Café\n").encode("cp1252")
+    )
+    assert read_raw(path, CONTACTS).frame.loc[1, "notes"] == "Café"
+
+
+def test_a_csv_with_thousands_of_extra_columns_is_read_and_they_are_counted(
+    tmp_path: Path,
+) -> None:
+    extra = [f"kolom_{i}" for i in range(10_000)]  # a header of ~115 KB
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        CONTACTS_HEADER.strip() + "," + ",".join(extra) + "\n"
+        + "2019-05-05,12345678,AD-014,interview,groen,," + ",".join(["x"] * 10_000) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "risk_level"] == "groen"
+    assert table.unknown_columns[0] == "column 7: kolom_#"
+    assert table.unknown_columns[-1] == "... and 9980 more unknown columns"
+    assert len(table.unknown_columns) == 21
+
+
+# --- SPSS: sentinel dates and labelled scales (issue 12) -----------------------------------
+
+
+def test_a_sentinel_date_in_a_sav_quarantines_its_row_not_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "employee_survey.sav"
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "123456782"],
+            "invuldatum": [dt.date(2019, 10, 1), dt.date(9999, 12, 31)],
+            "werkzaam": [1.0, 1.0],
+        }
+    )
+    pyreadstat.write_sav(frame, path)
+    table = read_raw(path, EMPLOYEE_SURVEY)
+    assert table.frame["response_date"].tolist() == ["2019-10-01", "9999-12-31"]
+    typed_frame, reasons = typed(table)
+    assert typed_frame.loc[1, "response_date"] == pd.Timestamp(2019, 10, 1)
+    assert reasons.loc[1] == []
+    assert reasons.loc[2] == ["response_date: not a date"]
+
+
+def test_a_labelled_likert_item_is_read_as_its_numbers(tmp_path: Path) -> None:
+    scale = {1.0: "zeer ontevreden", 2.0: "ontevreden", 3.0: "neutraal", 4.0: "tevreden",
+             5.0: "zeer tevreden"}  # fmt: skip
+    path = tmp_path / "employee_survey.sav"
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "123456782"],
+            "werkzaam": [1.0, 0.0],
+            "tevredenheid_werk": [1.0, 5.0],
+            "ervaren_gezondheid": [3.0, 4.0],
+        }
+    )
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "werkzaam": {1.0: "ja", 0.0: "nee"},  # a boolean: the label is the code
+            "tevredenheid_werk": scale,
+            "ervaren_gezondheid": scale,
+        },
+    )
+    table = read_raw(path, EMPLOYEE_SURVEY)
+    assert table.frame["job_satisfaction"].tolist() == ["1", "5"]
+    assert table.frame["employed"].tolist() == ["ja", "nee"]
+    typed_frame, reasons = typed(table)
+    assert typed_frame["job_satisfaction"].tolist() == [1, 5]
+    assert typed_frame["health"].tolist() == [3, 4]
+    assert reasons.map(len).sum() == 0
+
+
+def test_sav_code_labels_stay_the_code(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.sav"
+    frame = pd.DataFrame(
+        {
+            "contactdatum": [dt.date(2019, 5, 5)],
+            "kvk_nummer": ["12345678"],
+            "arbeidsdeskundige": ["AD-014"],
+            "contactvorm": [2.0],
+            "risico": [3.0],
+        }
+    )
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "contactvorm": {1.0: "interview", 2.0: "telefonisch"},
+            "risico": {1.0: "groen", 2.0: "oranje", 3.0: "rood"},
+        },
+    )
+    table = read_raw(path, CONTACTS)
+    assert table.frame.loc[1, "contact_type"] == "telefonisch"
+    assert table.frame.loc[1, "risk_level"] == "rood"
+    assert table.frame.loc[1, "contact_date"] == "2019-05-05"

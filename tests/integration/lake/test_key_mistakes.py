@@ -1,8 +1,9 @@
 """`dwt ingest` with a key mistake stops before touching anything: exit 2 and a clear message.
 
 Runs `dwt ingest` as a user does (subprocess, the session's Prefect API through `cli_env`).
-Covered: no key at all, a different key than the lake was built with, and a key file that
-cannot be read (a directory, a path that does not exist, an empty file). Every byte under the
+Covered: no key at all, a different key than the lake was built with, a key file that cannot
+be read (a directory, a path that does not exist, an empty file), and a key that is blank
+(only newlines or spaces) or shorter than `dwt.pseudonym.MIN_KEY_BYTES`. Every byte under the
 data dir (raw, both zones, run logs) is the same afterwards, and no new file appears. We run
 as root, so chmod 000 would not stop a read: a directory or a missing path stands in for it.
 """
@@ -84,8 +85,8 @@ def test_a_different_key_in_a_key_file_is_refused(
     assert "different pseudonym key" in message
 
 
-@pytest.mark.parametrize("kind", ["directory", "missing", "empty"])
-def test_an_unreadable_key_file_stops_the_ingest(
+@pytest.mark.parametrize("kind", ["directory", "missing", "empty", "newlines", "short"])
+def test_an_unreadable_or_unusable_key_file_stops_the_ingest(
     built_lake: Path, cli_env: dict[str, str], tmp_path: Path, kind: str
 ) -> None:
     key_file = tmp_path / "study.key"
@@ -93,10 +94,29 @@ def test_an_unreadable_key_file_stops_the_ingest(
         key_file.mkdir()
     elif kind == "empty":
         key_file.write_bytes(b"")
+    elif kind == "newlines":  # an editor's empty file: the lake would be keyed by "\n\n"
+        key_file.write_bytes(b"\n\n\n")
+    elif kind == "short":
+        key_file.write_bytes(b"geheim\n")
     message = refused(built_lake, cli_env, "--key-file", str(key_file))
     assert "key file" in message and str(key_file) in message
-    expected = {"directory": "cannot read", "missing": "cannot read", "empty": "is empty"}[kind]
+    expected = {
+        "directory": "cannot read",
+        "missing": "cannot read",
+        "empty": "is empty",
+        "newlines": "holds only whitespace",
+        "short": "holds a key of 6 bytes; at least 16",
+    }[kind]
     assert expected in message
+    assert "geheim" not in message  # a key is never printed
+
+
+@pytest.mark.parametrize("value", [" ", "kort"])
+def test_a_blank_or_short_environment_key_stops_the_ingest(
+    built_lake: Path, cli_env: dict[str, str], value: str
+) -> None:
+    message = refused(built_lake, {**cli_env, "DWT_PSEUDONYM_KEY": value})
+    assert "DWT_PSEUDONYM_KEY holds" in message
 
 
 def test_the_right_key_ingests_the_new_wave(built_lake: Path, cli_env: dict[str, str]) -> None:

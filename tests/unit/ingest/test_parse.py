@@ -13,6 +13,7 @@ from dwt.schema import Instrument, load_instrument, load_study
 STUDY = load_study()
 PLACEMENTS = load_instrument("placements")
 EMPLOYEE_SURVEY = load_instrument("employee_survey")
+EMPLOYER_SURVEY = load_instrument("employer_survey")
 CONTACTS = load_instrument("contacts")
 
 
@@ -44,26 +45,63 @@ def rejected(instrument: Instrument, column: str, cell: str) -> list[str]:
         ("111222333", "111222333"),
         (" 111222333 ", "111222333"),
         ("89693504", "089693504"),  # leading zero lost in a spreadsheet
+        ("1234567", "001234567"),  # ... or two: spreadsheets drop them all
         ("123456789", "123456789"),  # the 11-proef is the validation step's rule, not ours
+        ("123 456 782", "123456782"),  # separators, as python-stdnum's nl.bsn drops them
+        ("123.456.782", "123456782"),
+        ("1234.56.782", "123456782"),
+        ("123-456-782", "123456782"),
+        ("123\u00a0456\u00a0782", "123456782"),  # no-break spaces
+        ("123456782.0", "123456782"),  # a spreadsheet's float
+        ("89693504.0", "089693504"),
+        ("1.23456782E8", "123456782"),
+        ("1,23456782E+08", "123456782"),
+        ("8.9693504e7", "089693504"),
+        ("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12", "123456782"),  # full-width
+        ("\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0662", "123456782"),  # Arabic
     ],
 )
-def test_bsn_accepts_9_digits_and_pads_8(cell: str, expected: str) -> None:
+def test_bsn_is_compacted_and_left_padded_to_9_digits(cell: str, expected: str) -> None:
     assert accepted(PLACEMENTS, "bsn", cell) == expected
 
 
 @pytest.mark.parametrize(
-    "cell", ["1234567", "1234567890", "12345678a", "123 456 782", "123.456.782", "-9", "x"]
+    "cell",
+    [
+        "1234567890",  # too long
+        "12345678a",
+        "-9",  # a survey missing code is not an identifier
+        "-123456782",
+        "123456782-",
+        "123..456.782",
+        "1.2346E+08",  # a rounded display: digits lost
+        "1.23456782E7",  # not a whole number
+        "123\u200b456782",  # zero-width space
+        "12345678\u03012",  # combining mark
+        "x",
+    ],
 )
-def test_bsn_rejects_anything_but_8_or_9_digits(cell: str) -> None:
+def test_bsn_rejects_what_is_not_one_number(cell: str) -> None:
     assert rejected(PLACEMENTS, "bsn", cell) == ["bsn: not 9 digits"]
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("12345678", "12345678"), ("7654321", "07654321")])
-def test_kvk_accepts_8_digits_and_pads_7(cell: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("12345678", "12345678"),
+        ("7654321", "07654321"),
+        ("654321", "00654321"),
+        ("1234-5678", "12345678"),
+        ("1234 5678", "12345678"),
+        ("7654321.0", "07654321"),
+        ("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18", "12345678"),
+    ],
+)
+def test_kvk_is_compacted_and_left_padded_to_8_digits(cell: str, expected: str) -> None:
     assert accepted(PLACEMENTS, "employer_kvk", cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["123456", "123456789", "1234-5678", "KvK12345678", "-8"])
+@pytest.mark.parametrize("cell", ["123456789", "KvK12345678", "-8", "0", "00000000", "1234--5678"])
 def test_kvk_rejects_other_lengths_and_non_digits(cell: str) -> None:
     assert rejected(PLACEMENTS, "employer_kvk", cell) == ["employer_kvk: not 8 digits"]
 
@@ -82,6 +120,8 @@ def test_kvk_rejects_other_lengths_and_non_digits(cell: str) -> None:
         "2018-03-01 00:00:00",
         "2018-03-01T00:00:00",
         " 2018-03-01 ",
+        "\u0662\u0660\u0661\u0668-\u0660\u0663-\u0660\u0661",  # Arabic-Indic digits
+        "\uff10\uff11-\uff10\uff13-\uff12\uff10\uff11\uff18",  # full-width digits
     ],
 )
 def test_date_accepts_every_contract_spelling(cell: str) -> None:
@@ -109,28 +149,63 @@ def test_dates_are_day_first_never_month_first() -> None:
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("12", 12), ("12.0", 12), ("12,0", 12), ("+12", 12), ("-3", -3), (" 70 ", 70), ("0", 0)],
-)
+    [
+        ("12", 12), ("12.0", 12), ("12,0", 12), ("12,00", 12), ("+12", 12), ("-3", -3),
+        (" 70 ", 70), ("0", 0),
+        ("1.000.000", 1_000_000), ("1,000,000", 1_000_000),  # repeated marks: thousands
+        ("1.000,0", 1000), ("1,000.0", 1000),  # both marks: the last one is the decimal
+        ("\uff17\uff10", 70), ("\u0667\u0660", 70), ("\u06f7\u06f0", 70),  # other scripts
+    ],
+)  # fmt: skip
 def test_integer_accepts_whole_numbers(cell: str, expected: int) -> None:
     assert accepted(PLACEMENTS, "wage_value_pct", cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["12.5", "12,5", "twaalf", "1e3", "1.000,0", "12-", "--1", "+"])
+@pytest.mark.parametrize(
+    "cell", ["12.5", "12,5", "twaalf", "1e3", "12-", "--1", "+", "1.000,5", "7\u00b2", "\u2460"]
+)
 def test_integer_rejects_fractions_and_text(cell: str) -> None:
     assert rejected(PLACEMENTS, "wage_value_pct", cell) == ["wage_value_pct: not an integer"]
 
 
 @pytest.mark.parametrize(
-    ("cell", "expected"),
-    [("22.5", 22.5), ("22,5", 22.5), ("32", 32.0), ("+8", 8.0), (".5", 0.5), ("1.234", 1.234)],
+    "cell", ["12.000", "1,500", "-1.000", "\uff11\uff10\uff0e\uff10\uff10\uff10"]
 )
+def test_integer_refuses_a_lone_thousands_group_as_ambiguous(cell: str) -> None:
+    # 12 or 12000? A cell cannot tell, so it is neither (and not silently 12).
+    assert rejected(EMPLOYER_SURVEY, "employees_total", cell) == [
+        "employees_total: ambiguous thousands separator"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("22.5", 22.5), ("22,5", 22.5), ("32", 32.0), ("+8", 8.0), (".5", 0.5),
+        ("0.125", 0.125), ("0,125", 0.125),  # a group never follows a lone 0
+        ("1234.567", 1234.567),  # grouped, it would read 1.234.567
+        ("22.1250", 22.125), ("1.5e1", 15.0),
+        ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("10.000,25", 10000.25), ("1.234.567", 1234567.0),
+        ("\uff12\uff12\uff0c\uff15", 22.5), ("\u0662\u0662.\u0665", 22.5),
+    ],
+)  # fmt: skip
 def test_number_accepts_a_decimal_point_or_comma(cell: str, expected: float) -> None:
     assert accepted(PLACEMENTS, "hours_per_week", cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["1.234,5", "1,234.5", "1,2,3", "22 uur", "abc", ",", "1e999"])
-def test_number_rejects_ambiguous_separators_and_text(cell: str) -> None:
+@pytest.mark.parametrize(
+    "cell", ["1,2,3", "1.234.5", "1,234,5", "22 uur", "abc", ",", "1e999", "2\u00b2", "1.2.3,4"]
+)
+def test_number_rejects_malformed_separators_and_text(cell: str) -> None:
     assert rejected(PLACEMENTS, "hours_per_week", cell) == ["hours_per_week: not a number"]
+
+
+@pytest.mark.parametrize("cell", ["10.000", "10,000", "1.234", "-1,500", "+999.999"])
+def test_number_refuses_a_lone_thousands_group_as_ambiguous(cell: str) -> None:
+    # "10.000" in a decimal-comma file is 10000, in a decimal-point file 10: never guess.
+    assert rejected(PLACEMENTS, "hours_per_week", cell) == [
+        "hours_per_week: ambiguous thousands separator"
+    ]
 
 
 # --- booleans -----------------------------------------------------------------------------
@@ -307,7 +382,7 @@ def test_index_is_kept_and_reasons_line_up_with_rows() -> None:
 
 def test_a_row_collects_every_reason_in_schema_order() -> None:
     raw = pd.DataFrame(
-        {"gender": ["x"], "bsn": ["1"], "start_date": ["gisteren"], "birth_year": ["oud"]},
+        {"gender": ["x"], "bsn": ["1x"], "start_date": ["gisteren"], "birth_year": ["oud"]},
         index=[1],
     )
     _, reasons = parse_table(raw, PLACEMENTS, STUDY)
