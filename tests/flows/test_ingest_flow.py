@@ -156,7 +156,7 @@ def test_the_flow_runs_the_same_sequence_as_the_plain_steps_and_builds_the_same_
     from dwt.config import Settings
     from flows.ingest import ingest, run_ingest
 
-    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "flow-test-key")
+    monkeypatch.setenv("DWT_PSEUDONYM_KEY", "flow-test-key-not-secret")
     flowed, plain = tmp_path / "flow", tmp_path / "plain"
     for data in (flowed, plain):
         _deliveries(data / "raw")
@@ -164,7 +164,7 @@ def test_the_flow_runs_the_same_sequence_as_the_plain_steps_and_builds_the_same_
 
     state = ingest(data_dir=str(flowed), return_state=True)
     assert state.is_completed()
-    run_ingest(Settings(data_dir=plain), b"flow-test-key")
+    run_ingest(Settings(data_dir=plain), b"flow-test-key-not-secret")
     assert digest_but_run_ids(flowed) == digest_but_run_ids(plain)
 
     names = asyncio.run(_task_run_names(state.state_details.flow_run_id))

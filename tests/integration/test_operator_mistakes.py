@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from analytics_lake import lake_of_size, write_history
+from helpers.analytics_lake import lake_of_size, write_history
 
 from commands.main import main
 
