@@ -45,6 +45,12 @@ def run_metrics(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if getattr(args, "safe", False):
         metrics = apply_safe(metrics, settings.k)
+    else:
+        # exact interview figures for the research team; disclosure control does not know
+        # their cells yet, so the outward (--safe) version leaves them out
+        from dwt.analytics.interviews import compute_interview_metrics
+
+        metrics["interviews"] = compute_interview_metrics(zone, region, as_of)
     if getattr(args, "json", False):
         print(to_json(metrics))
     else:
@@ -140,9 +146,27 @@ def summary_text(metrics: dict[str, Any]) -> str:
     for region, block in sorted(metrics["regions"].items()):
         lines += [*_group_text(region, block), ""]
     lines += _group_text("all regions", metrics["all"])
+    if "interviews" in metrics:
+        lines += ["", *_interview_text(metrics["interviews"])]
     if "disclosure" in metrics:
         lines.append(f"(disclosure control applied, k = {metrics['disclosure']['k']})")
+        lines.append("(interview figures are exact research figures: not in --safe)")
     return "\n".join(lines)
+
+
+def _interview_text(block: dict[str, Any]) -> list[str]:
+    """One line per region (and all): documents held, coded employers, double coding."""
+    lines = ["interviews (exact, research team only)"]
+    groups = [*sorted(block["regions"].items()), ("all regions", block["all"])]
+    for name, g in groups:
+        docs = g["documents"]["total"]
+        kinds = ", ".join(f"{k} {v}" for k, v in docs.items() if k != "total")
+        lines.append(
+            f"  {name}: {docs['total']} documents ({kinds}); "
+            f"{g['factors']['employers']} employers with coded interviews; "
+            f"{g['double_coding']['documents']} double-coded"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------- dwt query

@@ -22,6 +22,7 @@ from dwt.schema import (
     Study,
     curated_tables,
     instruments,
+    load_code_system,
     load_instrument,
     load_study,
 )
@@ -146,7 +147,14 @@ def _rules(col: Column) -> str:
         rules.append(f"pattern {col.pattern}")
     if col.references:
         ref = col.references
-        rules.append(f"must exist in {ref['table']}.{ref['column']} of the region")
+        scope = "region and wave" if ref.get("within") == "wave" else "region"
+        rules.append(f"must exist in {ref['table']}.{ref['column']} of the {scope}")
+    if col.code_system:
+        separators = " ".join(load_code_system(col.code_system).separators)
+        rules.append(
+            f"a code of the code system, given as a code path (levels separated by {separators}; "
+            "each level by code or Dutch label)"
+        )
     return "; ".join(rules) or "optional"
 
 
@@ -260,6 +268,32 @@ def _instrument_blocks(inst: Instrument) -> Iterator[Block]:
         if col.codes:
             yield Heading(4, f"{inst.name}.{col.name} codes")
             yield _codes_table(col.codes)
+
+
+def _code_system_blocks() -> Iterator[Block]:
+    """Every code system a column takes its codes from: the tree, with each code's factor."""
+    names = dict.fromkeys(c.code_system for i in instruments() for c in i.columns if c.code_system)
+    for name in names:
+        assert name is not None
+        system = load_code_system(name)
+        nl, en = _nl_en(system.title)
+        yield Heading(2, f"Code system / Codeboom: {nl} / {en}")
+        separators = ", ".join(f"Factor{sep}Sub" for sep in system.separators)
+        yield Para(
+            f"Two levels: {len(system.factors)} factors and their sub-codes. A coded segment "
+            f"names one code as a QDA code path ({separators}), each level by its code or its "
+            "Dutch label (case, accents, surrounding whitespace and the difference between "
+            "space, - and _ ignored), or by the code alone. A sub-code under another factor, "
+            "or a code not in this tree, quarantines the segment (code: unknown code). "
+            "Curated segments carry the code and its factor."
+        )
+        rows = [
+            [c.code, c.factor, *_nl_en(c.label), c.description, ", ".join(c.related)]
+            for c in system.codes
+        ]
+        yield _table(
+            ["code", "factor", "label nl", "label en", "description", "related columns"], rows
+        )
 
 
 def _pseudonym_sources() -> dict[str, list[str]]:
@@ -395,6 +429,7 @@ def codebook_blocks() -> list[Block]:
     blocks.append(Heading(2, "Raw instruments / Ruwe instrumenten"))
     for inst in instruments():
         blocks += _instrument_blocks(inst)
+    blocks += _code_system_blocks()
     blocks.append(Heading(2, "Curated research-zone tables / Onderzoekstabellen"))
     for name in curated_tables():
         blocks += _curated_blocks(name)

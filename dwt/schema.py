@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -80,10 +81,17 @@ class Column:
     required_iff: dict[str, Any] | None = None
     absent_if: dict[str, Any] | None = None
     employer_attribute: bool = False
+    code_system: str | None = None  # codes (and code paths) come from schemas/<code_system>.yaml
+    pseudonym_prefix: str | None = None  # HMAC message prefix; the column type when not given
 
     @property
     def is_identifier(self) -> bool:
         return self.zone == "identifier"
+
+    @property
+    def hmac_prefix(self) -> str:
+        """What the pseudonym's HMAC message starts with ("bsn", "kvk", "interview", ...)."""
+        return self.pseudonym_prefix or self.type
 
     @property
     def in_research_zone(self) -> bool:
@@ -98,6 +106,10 @@ class Instrument:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     source: str = ""
+    # Several rows may describe one document (a focus group: one row per employer); `id` names
+    # the document column, `shared` the columns every row of one document must agree on, and
+    # `several_rows_only_if` the condition under which a document may have more than one row.
+    document: dict[str, Any] | None = None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -222,6 +234,124 @@ def _wave_date(pattern: str, wave: int) -> date:
 
 
 @dataclass(frozen=True)
+class Code:
+    """One node of a code system: a factor (parent None) or one of its sub-codes."""
+
+    code: str
+    parent: str | None
+    label: dict[str, str]
+    description: str
+    related: tuple[str, ...] = ()
+
+    @property
+    def factor(self) -> str:
+        """The level-1 code this code belongs to (a factor is its own factor)."""
+        return self.parent or self.code
+
+
+def _fold(text: str) -> str:
+    """A code path level as compared: accents and case dropped, space, '-' and '_' alike."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    return _HEADER_SEP.sub(" ", plain.strip().lower()).strip()
+
+
+@dataclass(frozen=True)
+class CodeSystem:
+    """A two-level code tree (schemas/code_system.yaml) and the code paths QDA programs export."""
+
+    name: str
+    title: dict[str, str]
+    separators: tuple[str, ...]
+    codes: tuple[Code, ...]  # tree order: each factor, then its sub-codes
+
+    def node(self, code: str) -> Code:
+        for node in self.codes:
+            if node.code == code:
+                return node
+        raise KeyError(f"{self.name} has no code {code!r}")
+
+    @property
+    def factors(self) -> list[str]:
+        return [c.code for c in self.codes if c.parent is None]
+
+    def children(self, factor: str) -> list[str]:
+        return [c.code for c in self.codes if c.parent == factor]
+
+    def factor_of(self, code: str) -> str:
+        return self.node(code).factor
+
+    def code_labels(self) -> dict[str, dict[str, str]]:
+        """Every code with its labels, in tree order (a column's `codes`)."""
+        return {c.code: dict(c.label) for c in self.codes}
+
+    @functools.cached_property
+    def _spellings(self) -> dict[tuple[str | None, str], str]:
+        """(factor or None for "anywhere", folded code or Dutch label) -> code."""
+        out: dict[tuple[str | None, str], str] = {}
+        for node in self.codes:
+            for spelling in {_fold(node.code), _fold(node.label.get("nl", node.code))}:
+                for scope in (None, node.parent):
+                    key = (scope, spelling)
+                    if out.setdefault(key, node.code) != node.code:
+                        raise ValueError(f"{self.name}: {spelling!r} names two codes")
+        return out
+
+    @functools.cached_property
+    def _splitter(self) -> re.Pattern[str]:
+        ordered = sorted(self.separators, key=len, reverse=True)
+        return re.compile("|".join(re.escape(s) for s in ordered))
+
+    def resolve(self, path: str) -> str | None:
+        """The code a QDA code path names, or None.
+
+        `Factor\\Sub`, `Factor > Sub` and `Factor::Sub` (any separator of the schema), each level
+        by code or Dutch label; a single level names any code of the tree. A sub-code under
+        another factor than its own, an empty level or a deeper path names nothing.
+        """
+        levels = [_fold(p) for p in self._splitter.split(str(path))]
+        if not all(levels) or len(levels) > 2:
+            return None
+        if len(levels) == 1:
+            return self._spellings.get((None, levels[0]))
+        factor = self._spellings.get((None, levels[0]))
+        if factor is None or self.node(factor).parent is not None:
+            return None
+        return self._spellings.get((factor, levels[1]))
+
+
+@functools.cache
+def load_code_system(name: str = "code_system", schema_dir: Path = SCHEMA_DIR) -> CodeSystem:
+    raw = _load_yaml(name, schema_dir)
+    separators = tuple(str(s) for s in raw["separators"])
+    nodes: list[Code] = []
+    for factor in raw["factors"]:
+        nodes.append(_code_node(factor, None))
+        nodes += [_code_node(child, factor["code"]) for child in factor.get("children") or ()]
+    seen = [n.code for n in nodes]
+    if len(seen) != len(set(seen)):
+        raise ValueError(f"{name}: every code must be unique in the tree")
+    for node in nodes:
+        for text in (node.code, *node.label.values()):
+            if any(sep in text for sep in separators):
+                raise ValueError(f"{name}: code {node.code!r} contains a path separator")
+    system = CodeSystem(raw["name"], dict(raw["title"]), separators, tuple(nodes))
+    _ = system._spellings  # ambiguous spellings fail on load, not halfway through an ingest
+    return system
+
+
+def _code_node(raw: dict[str, Any], parent: str | None) -> Code:
+    return Code(
+        code=str(raw["code"]),
+        parent=parent,
+        label=dict(raw["label"]),
+        description=str(raw.get("description", "")),
+        related=tuple(raw.get("related") or ()),
+    )
+
+
+@dataclass(frozen=True)
 class CuratedTable:
     """A table the code writes (research or restricted zone): grain, columns, where it lives."""
 
@@ -278,7 +408,7 @@ def _load_yaml(name: str, schema_dir: Path) -> Any:
         return yaml.safe_load(fh)
 
 
-def _column(raw: dict[str, Any]) -> Column:
+def _column(raw: dict[str, Any], schema_dir: Path = SCHEMA_DIR) -> Column:
     typ = raw["type"]
     if typ not in COLUMN_TYPES:
         raise ValueError(f"column {raw['name']}: unknown type {typ!r}")
@@ -286,6 +416,11 @@ def _column(raw: dict[str, Any]) -> Column:
     if zone not in ZONES:
         raise ValueError(f"column {raw['name']}: unknown zone {zone!r}")
     codes = {str(k): v for k, v in (raw.get("codes") or {}).items()}
+    system = raw.get("codes_from")
+    if system is not None:
+        if codes:
+            raise ValueError(f"column {raw['name']}: codes and codes_from are exclusive")
+        codes = load_code_system(system, schema_dir).code_labels()
     return Column(
         name=raw["name"],
         type=typ,
@@ -302,6 +437,8 @@ def _column(raw: dict[str, Any]) -> Column:
         required_iff=raw.get("required_iff"),
         absent_if=raw.get("absent_if"),
         employer_attribute=bool(raw.get("employer_attribute", False)),
+        code_system=system,
+        pseudonym_prefix=raw.get("pseudonym_prefix"),
     )
 
 
@@ -313,8 +450,9 @@ def load_instrument(name: str, schema_dir: Path = SCHEMA_DIR) -> Instrument:
         title=raw["title"],
         grain=raw["grain"],
         key=tuple(raw.get("key") or ()),
-        columns=tuple(_column(c) for c in raw["columns"]),
+        columns=tuple(_column(c, schema_dir) for c in raw["columns"]),
         source=raw.get("source", ""),
+        document=raw.get("document"),
     )
 
 
@@ -369,10 +507,21 @@ def _resolve_curated(spec: dict[str, Any], schema_dir: Path) -> list[dict[str, A
                     "type": c["type"],
                     "description": c.get("description", ""),
                     "label": c.get("label", {}),
-                    "codes": c.get("codes", {}),
+                    "codes": _curated_codes(c, schema_dir),
                 }
             )
     return cols
+
+
+def _curated_codes(spec: dict[str, Any], schema_dir: Path) -> dict[str, Any]:
+    """A curated column's codes: its own, or a code system's (`level: factor`: the factors)."""
+    if "codes_from" not in spec:
+        return dict(spec.get("codes", {}))
+    labels = load_code_system(spec["codes_from"], schema_dir).code_labels()
+    if spec.get("level") == "factor":
+        system = load_code_system(spec["codes_from"], schema_dir)
+        return {code: labels[code] for code in system.factors}
+    return labels
 
 
 def _table(name: str, spec: dict[str, Any], zone: str, schema_dir: Path) -> CuratedTable:

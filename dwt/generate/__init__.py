@@ -2,16 +2,19 @@
 
 Writes `DIR/<region>/<wave>/<instrument>.<csv|xlsx|sav>` for every region of
 `schemas/study.yaml`, waves first..last, instruments placements, employee_survey,
-employer_survey and contacts, following /work/shared/study-spec.md. Scale 1 gives 32-42
+employer_survey and contacts, following /work/shared/study-spec.md, and the interview waves
+(interviews, interview_codes: QDA exports in csv or xlsx, `interviews`). Scale 1 gives 32-42
 employers and 48-58 participants per region; `--scale F` multiplies both. The same seed
 gives byte-identical files (csv, sav and xlsx).
 
 Modules: `simulate` (truth and what each wave shows), `deliveries` (cells per file, what is
 not delivered), `styles` (each region's encodings: the table of which region delivers how is
-in its docstring), `write` (csv/xlsx/sav bytes), `faults` (`--faults`), `study` (the edge).
+in its docstring), `write` (csv/xlsx/sav bytes), `faults` (`--faults`), `interviews` (the
+QDA exports), `study` (the edge).
 
-Not delivered, even without faults: the employer_survey of the 2nd region in the first wave
-and the contacts of the 4th region in the third wave (`deliveries.not_delivered`).
+Not delivered, even without faults: the employer_survey of the 2nd region in the first wave,
+the contacts of the 4th region in the third wave, and both interview exports of the 3rd region
+in the first wave (`deliveries.not_delivered`).
 
 Folders and files at DIR's root whose names start with '_' are not deliveries:
 

@@ -366,3 +366,99 @@ def _changed(column: str, value: Any) -> Any:
         return value - 1 if value == 2003 else value + 1
     code = str(value).strip().lower()
     return "vrouw" if code == "man" else "man"
+
+
+# ------------------------------------------------------------------------ interview waves
+UNKNOWN_INTERVIEW = "interview_id: unknown interview in wave interviews"
+# (instrument, kind, region index, wave offset from the first wave). Injected after every other
+# fault, from a random stream of their own, so the other faults stay where they were.
+INTERVIEW_FAULTS: tuple[tuple[str, str, int, int], ...] = (
+    ("interviews", "outside_wave", 0, 3),
+    ("interviews", "unknown_employer", 3, 1),
+    ("interview_codes", "unknown_code", 0, 1),
+    ("interview_codes", "wrong_parent", 2, 2),
+    ("interview_codes", "unknown_interview", 1, 3),
+    ("interview_codes", "coder_login", 4, 2),
+)
+UNKNOWN_CODE_PATH = "Begeleiding\\Mentor"  # no such sub-code
+WRONG_PARENT_PATH = "Werk::Jobcoach"  # jobcoach is a sub-code of begeleiding
+CODER_LOGIN = "jdevries"  # a QDA user name instead of a staff code
+
+
+def inject_interview_faults(
+    ctx: Context, deliveries: dict[Key, Delivery], rejected: set[Key]
+) -> None:
+    """Every interview-wave fault, each in a region and wave that delivered both QDA exports.
+
+    A document that is quarantined takes its coded segments with it (they then belong to no
+    delivered interview): those segments are expected in quarantine too.
+    """
+    for instrument, kind, region, offset in INTERVIEW_FAULTS:
+
+        def ok(k: Key, instrument: str = instrument) -> bool:
+            pair = [(k[0], k[1], name) for name in ("interviews", "interview_codes")]
+            return k[2] == instrument and all(p in deliveries and p not in rejected for p in pair)
+
+        key = _target(ctx.study, region, offset, instrument, ok)
+        docs = deliveries[(key[0], key[1], "interviews")]
+        segments = deliveries[(key[0], key[1], "interview_codes")]
+        _interview_fault(ctx, docs, segments, kind)
+
+
+def _interview_fault(ctx: Context, docs: Delivery, segments: Delivery, kind: str) -> None:
+    if kind == "outside_wave":
+        single = _single_row_documents(docs)
+        i = _pick(ctx, _free_rows(docs, lambda r: r["interview_id"] in single), kind)
+        docs.cells.at[i, "interview_date"] = date(docs.wave - 1, 12, 15)
+        docs.reasons[i] = ["interview_date: outside wave year"]
+        docs.locked[i] = True
+        _orphan_segments(segments, str(docs.cells.at[i, "interview_id"]))
+    elif kind == "unknown_employer":
+        single = _single_row_documents(docs)
+        row = _row(docs, _pick(ctx, _free_rows(docs, lambda r: r["interview_id"] in single), kind))
+        code = _unused_document_code(docs, segments)
+        row.update(interview_id=code, employer_kvk=next(ctx.fresh_kvks), bsn=None)
+        _add(ctx, docs, row, [UNKNOWN_EMPLOYER])
+        # two distinct passages (two copies of one would also be a duplicate row)
+        free = _free_rows(segments)
+        picks = ctx.rng.choice(len(free), size=2, replace=False).tolist()
+        copies = [_row(segments, free[p]) for p in picks]
+        for seg in copies:
+            seg.update(interview_id=code, document_name=row["document_name"])
+            _add(ctx, segments, seg, [UNKNOWN_INTERVIEW])
+    elif kind == "unknown_code":
+        _modify(ctx, segments, {"code": UNKNOWN_CODE_PATH}, ["code: unknown code"])
+    elif kind == "wrong_parent":
+        _modify(ctx, segments, {"code": WRONG_PARENT_PATH}, ["code: unknown code"])
+    elif kind == "unknown_interview":
+        seg = _row(segments, _pick(ctx, _free_rows(segments), kind))
+        seg["interview_id"] = _unused_document_code(docs, segments)
+        _add(ctx, segments, seg, [UNKNOWN_INTERVIEW])
+    elif kind == "coder_login":
+        _modify(ctx, segments, {"coder": CODER_LOGIN}, ["coder: does not match pattern"])
+    else:
+        raise ValueError(kind)
+
+
+def _single_row_documents(docs: Delivery) -> set[str]:
+    counts = docs.cells["interview_id"].value_counts()
+    return {str(code) for code, n in counts.items() if n == 1}
+
+
+def _orphan_segments(segments: Delivery, interview_id: str) -> None:
+    """The segments of a quarantined document: quarantined as belonging to no interview."""
+    for i in segments.cells.index[segments.cells["interview_id"] == interview_id]:
+        segments.reasons[i] = [UNKNOWN_INTERVIEW]
+        segments.locked[i] = True
+
+
+def _unused_document_code(docs: Delivery, segments: Delivery) -> str:
+    """A well-formed document code of the region and wave that neither file uses."""
+    from dwt.generate.interviews import document_code
+
+    used = set(docs.cells["interview_id"]) | set(segments.cells["interview_id"])
+    for number in range(999, 0, -1):
+        code = document_code(docs.region, docs.wave, number)
+        if code not in used:
+            return code
+    raise ValueError("no document code left")

@@ -11,6 +11,7 @@ import numpy as np
 from dwt.generate import faults as fl
 from dwt.generate.deliveries import Delivery, Key, not_delivered, region_deliveries
 from dwt.generate.ids import kvk_numbers, valid_bsns
+from dwt.generate.interviews import interview_deliveries
 from dwt.generate.simulate import RegionTruth, region_sizes, simulate_region
 from dwt.generate.styles import REGION_STYLES, Style, style_for
 from dwt.generate.write import csv_bytes, render, xlsx_bytes
@@ -40,6 +41,8 @@ def generate_study(
     for truth in truths:
         rng = np.random.default_rng([seed, truth.index, 1])
         deliveries.update(region_deliveries(study, truth, rng, skip))
+        qda_rng = np.random.default_rng([seed, truth.index, 2])
+        deliveries.update(interview_deliveries(study, truth, qda_rng, skip))
     file_faults: dict[Key, str] = {}
     flags: list[dict[str, Any]] = []
     if faults:
@@ -99,7 +102,11 @@ def _inject(
     file_faults = fl.file_fault_targets(study, skip)
     sav_regions = {r.code for i, r in enumerate(study.regions) if style_for(i).ext == "sav"}
     fl.inject_row_faults(ctx, deliveries, set(file_faults), sav_regions)
-    return file_faults, fl.inject_flags(ctx, deliveries)
+    flags = fl.inject_flags(ctx, deliveries)
+    # interview-wave faults last, from their own stream: the faults above stay where they were
+    qda = fl.Context(study, np.random.default_rng([seed, 98]), ctx.fresh_bsns, ctx.fresh_kvks)
+    fl.inject_interview_faults(qda, deliveries, set(file_faults))
+    return file_faults, flags
 
 
 # --------------------------------------------------------------------------------- write
@@ -144,7 +151,7 @@ def _write_deliveries(
     written: list[dict[str, Any]] = []
     for key in sorted(deliveries):
         d = deliveries[key]
-        style = style_for(d.region_index)
+        style = style_for(d.region_index, d.instrument)
         kind = file_faults.get(key)
         columns = list(load_instrument(d.instrument).columns)
         if kind is None:

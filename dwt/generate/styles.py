@@ -16,6 +16,8 @@ sixth region delivers like the first):
 - 4: csv, delimiter ';', Windows-1252 with CRLF, decimal ',', Dutch alias headers, dates
   D-M-YYYY in placements and DD/MM/YYYY elsewhere, booleans j/n, codes in varied case with
   surrounding spaces.
+
+Interview waves (QDA exports) follow `QDA_STYLES`: csv or xlsx only.
 """
 
 from __future__ import annotations
@@ -83,9 +85,29 @@ REGION_STYLES: tuple[Style, ...] = (
 TEXT_DATE_EVERY = 5
 
 
-def style_for(index: int) -> Style:
-    """Style of the region at `index` in the study's region list."""
-    return REGION_STYLES[index % len(REGION_STYLES)]
+# QDA exports (interviews, interview_codes) come from the researchers' QDA program, which
+# writes csv or xlsx, never sav: the region at index 3 sends xlsx for them. Code-path notations
+# per region are in `interviews.NOTATIONS`.
+QDA_STYLES: tuple[Style, ...] = (
+    Style(ext="csv"),
+    Style(
+        ext="csv", delimiter=";", encoding="utf-8-sig", headers="alias_variants",
+        date_format=DMY_DASH, drop_leading_zero=True,
+    ),
+    Style(ext="xlsx", headers="canonical_variants", date_format=DMY_SLASH),
+    Style(ext="xlsx", headers="alias"),
+    Style(
+        ext="csv", delimiter=";", encoding="cp1252", newline="\r\n", headers="alias",
+        date_format=DMY_SLASH, code_noise=True,
+    ),
+)  # fmt: skip
+QDA_INSTRUMENTS = frozenset({"interviews", "interview_codes"})
+
+
+def style_for(index: int, instrument: str | None = None) -> Style:
+    """Style of the region at `index` in the study's region list (for `instrument`)."""
+    styles = QDA_STYLES if instrument in QDA_INSTRUMENTS else REGION_STYLES
+    return styles[index % len(styles)]
 
 
 # Multi-word and single-word headers cycle through their own spellings.

@@ -15,7 +15,13 @@ import pandas as pd
 
 from dwt.ingest.staging import STAGED
 from dwt.pseudonym import pseudonymise
-from dwt.schema import curated_tables, load_instrument, restricted_tables
+from dwt.schema import (
+    curated_tables,
+    load_code_system,
+    load_instrument,
+    load_study,
+    restricted_tables,
+)
 from dwt.tables import is_list, to_arrow
 
 if TYPE_CHECKING:
@@ -55,7 +61,9 @@ def _ok(frame: pd.DataFrame) -> pd.Series:
     return frame[REASONS].map(lambda r: len(r) == 0 if is_list(r) else True)
 
 
-def _add_reference_reasons(frame: pd.DataFrame, instrument: str, known: pd.DataFrame) -> None:
+def _add_reference_reasons(
+    frame: pd.DataFrame, instrument: str, known: dict[str, pd.DataFrame]
+) -> None:
     from dwt.validation.crosscheck import unknown_reference_reasons
 
     extra = unknown_reference_reasons(frame, load_instrument(instrument), known)
@@ -65,25 +73,35 @@ def _add_reference_reasons(frame: pd.DataFrame, instrument: str, known: pd.DataF
     ]
 
 
+def _referenced_columns(instrument: str) -> list[str]:
+    """Columns of `instrument` that a later instrument looks up (the schemas' `references`)."""
+    wanted: list[str] = []
+    for name in load_study().instruments:
+        for col in load_instrument(name).columns:
+            ref = col.references
+            if ref and ref["table"] == instrument and ref["column"] not in wanted:
+                wanted.append(ref["column"])
+    return wanted
+
+
 def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> RegionOutput:
-    """Every curated and restricted table of one region from its staged rows (pure)."""
+    """Every curated and restricted table of one region from its staged rows (pure).
+
+    Instruments are curated in the study's dependency order, so an instrument's accepted rows
+    are known before any instrument that refers to them is checked (placements before the
+    surveys and contacts, interviews before their coded segments).
+    """
     research: dict[str, pa.Table] = {}
     restricted: dict[str, pa.Table] = {}
     counts: dict[str, tuple[int, int, int]] = {}
     quality: list[dict[str, Any]] = []
-
-    placements = staged.get("placements")
-    if placements is not None:
-        ok = _ok(placements)
-        known = placements.loc[ok, [REGION, "bsn", "employer_kvk"]]
-    else:
-        known = pd.DataFrame({REGION: [], "bsn": [], "employer_kvk": []})
-
-    for instrument, frame in staged.items():
-        frame = frame.copy()
-        if instrument != "placements":
-            _add_reference_reasons(frame, instrument, known)
+    known: dict[str, pd.DataFrame] = {}
+    order = {name: i for i, name in enumerate(load_study().instruments)}
+    for instrument in sorted(staged, key=lambda name: order.get(name, len(order))):
+        frame = staged[instrument].copy()
+        _add_reference_reasons(frame, instrument, known)
         ok = _ok(frame)
+        known[instrument] = frame.loc[ok, [REGION, WAVE, *_referenced_columns(instrument)]]
         _count_files(frame, ok, counts, quality, region, instrument)
         restricted.update(_quarantine(frame.loc[~ok], region, instrument))
         good, pseudonyms = _with_pseudonyms(frame.loc[ok].copy(), instrument, key)
@@ -91,6 +109,10 @@ def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> Re
             research.update(_placements(good, region, restricted, quality, frame))
         elif instrument == "contacts":
             research.update(_contacts(good, region, restricted))
+        elif instrument == "interviews":
+            research.update(_interviews(good, region, restricted))
+        elif instrument == "interview_codes":
+            research.update(_segments(good, region, restricted))
         else:  # a survey: one row per respondent (its pseudonym) per wave
             research.update(_per_wave(good, instrument, region, pseudonyms))
     return RegionOutput(research, restricted, counts, quality)
@@ -104,7 +126,7 @@ def _with_pseudonyms(
     added = []
     for col in load_instrument(instrument).columns:
         if col.pseudonym and col.name in good.columns:
-            good[col.pseudonym] = pseudonymise(key, col.type, good[col.name])
+            good[col.pseudonym] = pseudonymise(key, col.hmac_prefix, good[col.name])
             added.append(col.pseudonym)
     return good, added
 
@@ -293,3 +315,47 @@ def _contacts(
         path, table = _restricted(notes, "contact_notes", region=region)
         restricted[path] = table
     return out
+
+
+def _interviews(
+    good: pd.DataFrame, region: str, restricted: dict[str, pa.Table]
+) -> dict[str, pa.Table]:
+    """The pseudonymous document rows; document codes and names go to the restricted zone."""
+    out = _per_wave(good, "interviews", region, ["interview_date", "interview_ref", "employer_id"])
+    if len(good):
+        ordered = good.sort_values([WAVE, ROW], kind="stable")
+        docs = ordered.drop_duplicates([WAVE, "interview_ref"])
+        named = ordered.dropna(subset=["document_name"]).drop_duplicates([WAVE, "interview_ref"])
+        docs = docs[[WAVE, "interview_ref", "interview_id"]].merge(
+            named[[WAVE, "interview_ref", "document_name"]], on=[WAVE, "interview_ref"], how="left"
+        )
+        docs = docs.assign(wave=docs[WAVE].astype("int64")).sort_values(["wave", "interview_ref"])
+        path, table = _restricted(docs, "interview_directory", region=region)
+        restricted[path] = table
+    return out
+
+
+def _segments(
+    good: pd.DataFrame, region: str, restricted: dict[str, pa.Table]
+) -> dict[str, pa.Table]:
+    """Coded segments with their factor (the code's parent); texts to the restricted zone."""
+    good["segment_id"] = [
+        _short_sha(f"{region}|{w}|interview_codes|{r}")
+        for w, r in zip(good[WAVE], good[ROW], strict=True)
+    ]
+    system = load_code_system(_code_system_of("interview_codes", "code"))
+    good["factor"] = good["code"].map(lambda code: system.factor_of(str(code)))
+    out = _per_wave(good, "interview_segments", region, ["interview_ref", "coder"])
+    texts = good.loc[good["segment_text"].notna()].sort_values([WAVE, ROW])
+    if len(texts):
+        texts = texts.assign(wave=texts[WAVE].astype("int64"))
+        path, table = _restricted(texts, "interview_segment_texts", region=region)
+        restricted[path] = table
+    return out
+
+
+def _code_system_of(instrument: str, column: str) -> str:
+    system = load_instrument(instrument).column(column).code_system
+    if system is None:
+        raise ValueError(f"{instrument}.{column} takes no codes from a code system")
+    return system

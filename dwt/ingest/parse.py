@@ -32,6 +32,8 @@ Decisions beyond the contract (each one pinned by a unit test):
   rounded display and refused. A separator before, after or next to another one, a sign,
   zero-width characters or combining marks: "not 9 digits" / "not 8 digits".
 - code_list: empty items (a trailing separator) are ignored and repeated codes kept once.
+- A column whose codes come from a code system (`codes_from:`) takes a QDA code path, each
+  level by code or Dutch label (`dwt.schema.CodeSystem.resolve`); the typed value is the code.
 - Survey missing codes apply to every column outside the identifier zone; in an identifier
   column "-9" is simply not a valid number.
 """
@@ -46,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dwt.schema import Column, Instrument, Study
+from dwt.schema import Column, Instrument, Study, load_code_system
 
 # (typed values, {rule text for the reason: mask of non-empty cells that failed it})
 Parsed = tuple[pd.Series, dict[str, pd.Series]]
@@ -296,9 +298,22 @@ def _code_key(text: pd.Series) -> pd.Series:
 
 
 def _codes(text: pd.Series, column: Column) -> Parsed:
+    if column.code_system is not None:
+        return _code_paths(text, column.code_system)
     lookup = {str(code).strip().lower(): str(code) for code in column.codes}
     values = _code_key(text).map(lookup).astype("string")
     return values, _one("unknown code", _failed(text, values.notna()))
+
+
+def _code_paths(text: pd.Series, system: str) -> Parsed:
+    """A QDA code path (`Factor\\Sub`, `Factor > Sub`, `Factor::Sub`, or one level) -> code.
+
+    Runs on distinct cells only (see _parse_column): one lookup per spelling.
+    """
+    codes = load_code_system(system)
+    values = text.map(lambda cell: pd.NA if pd.isna(cell) else codes.resolve(str(cell)))
+    values = values.astype("string")
+    return values, _failed(text, values.notna()), "unknown code"
 
 
 def _code_lists(text: pd.Series, column: Column, separators: list[str]) -> Parsed:

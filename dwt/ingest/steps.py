@@ -192,13 +192,15 @@ def validate_instrument(
     """Parse and validate every loaded file of one instrument together.
 
     One GX run judges the files (required columns, at least one row), one parse and one GX
-    run cover all their rows, then key rules apply per file. Batching matters: GX and
+    run cover all their rows, then key rules and document rules (the rows of one focus group
+    agree) apply per file. Batching matters: GX and
     pandas cost a fixed overhead per call, and a study has ~100 small files.
     """
     import pandas as pd
 
     from dwt.ingest.keys import key_reasons
     from dwt.ingest.parse import parse_table
+    from dwt.validation.crosscheck import document_reasons
 
     out: list[Loaded | FileResult] = []
     kept: list[Loaded] = []
@@ -223,12 +225,14 @@ def validate_instrument(
     validation = validator.validate_rows(typed, instrument, parse_reasons=parse_reasons)
     compare = [c for c in instrument.column_names if c in typed.columns]
     keys = key_reasons(typed, _key_columns(instrument), compare)
+    documents = document_reasons(typed, instrument)
     merged = [
-        _merge(a, b, c)
-        for a, b, c in zip(
-            parse_reasons.to_list(), validation.reasons.to_list(), keys.to_list(), strict=True
+        _merge(*reasons)
+        for reasons in zip(
+            parse_reasons.to_list(), validation.reasons.to_list(), keys.to_list(),
+            documents.to_list(), strict=True,
         )
-    ]
+    ]  # fmt: skip
     offset = 0
     for item in kept:
         n = len(item.raw)

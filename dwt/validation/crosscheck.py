@@ -1,16 +1,22 @@
 """Checks across instruments and waves (pure).
 
 `unknown_reference_reasons`: a survey respondent or contact must be a person / employer of
-the region's placements (the schema's `references`). `longitudinal_flags`: a person whose
-birth year or gender changes between waves is flagged (not quarantined).
+the region's placements, a coded segment a document of its wave's interviews (the schema's
+`references`). `document_reasons`: the rows of one document (a focus group) agree on its date
+and type, and only a focus group has several. `longitudinal_flags`: a person whose birth year
+or gender changes between waves is flagged (not quarantined).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from dwt.schema import Instrument
 
+FILE_SCOPE = ("_region", "_wave", "_file")
 REGION_COLUMNS = ("_region", "region")
 WAVE_COLUMNS = ("_wave", "wave")
 PERSON_COLUMNS = ("participant_id", "bsn")
@@ -21,30 +27,73 @@ _REFERENT = {"bsn": "person", "kvk": "employer"}
 
 
 def unknown_reference_reasons(
-    typed: pd.DataFrame, instrument: Instrument, known: pd.DataFrame
+    typed: pd.DataFrame, instrument: Instrument, known: pd.DataFrame | Mapping[str, pd.DataFrame]
 ) -> pd.Series:
-    """Per row the list of `<col>: unknown <person|employer> in region <table>` reasons.
+    """Per row the list of `<col>: unknown <referent> in <scope> <table>` reasons.
 
-    `known` holds the region's placements (any wave): columns `_region` and the referenced
-    columns (bsn, employer_kvk). An empty value is not checked (`required` covers it).
+    `known` holds the accepted rows of each referenced table (name -> frame), or the region's
+    placements alone: columns `_region` (and `_wave` for a reference `within: wave`) and the
+    referenced columns. A reference is looked up in the row's region (any wave), or in its
+    region and wave with `within: wave` ("interview_id: unknown interview in wave interviews").
+    An empty value is not checked (`required` covers it).
     """
+    tables = {"placements": known} if isinstance(known, pd.DataFrame) else dict(known)
     per_row: list[list[str]] = [[] for _ in range(len(typed))]
-    region = typed["_region"].reset_index(drop=True) if len(typed) else pd.Series([])
     for col in instrument.columns:
         if not col.references or col.name not in typed.columns:
             continue
-        target = col.references["column"]
+        ref = col.references
+        scope = ["_region", "_wave"] if ref.get("within") == "wave" else ["_region"]
+        table = tables.get(ref["table"])
+        if table is None:
+            table = pd.DataFrame({c: [] for c in [*scope, ref["column"]]})
         values = typed[col.name].reset_index(drop=True)
-        known_pairs = pd.MultiIndex.from_frame(
-            known[["_region", target]].dropna().astype(str).drop_duplicates()
-        )
-        pairs = pd.MultiIndex.from_arrays([region.astype(str), values.astype(str)])
-        unknown = values.notna().to_numpy() & ~pairs.isin(known_pairs)
-        referent = _REFERENT.get(col.type, "value")
-        reason = f"{col.name}: unknown {referent} in region {col.references['table']}"
+        known_rows = table[[*scope, ref["column"]]].dropna().astype(str).drop_duplicates()
+        given = [typed[c].reset_index(drop=True).astype(str) for c in scope]
+        pairs = pd.MultiIndex.from_arrays([*given, values.astype(str)])
+        unknown = values.notna().to_numpy() & ~pairs.isin(pd.MultiIndex.from_frame(known_rows))
+        referent = ref.get("referent") or _REFERENT.get(col.type, "value")
+        where = "wave" if ref.get("within") == "wave" else "region"
+        reason = f"{col.name}: unknown {referent} in {where} {ref['table']}"
         for pos in unknown.nonzero()[0]:
             per_row[pos].append(reason)
     return pd.Series(per_row, index=typed.index, dtype=object)
+
+
+def document_reasons(typed: pd.DataFrame, instrument: Instrument) -> pd.Series:
+    """Rows of one document (the schema's `document`, e.g. the rows of one focus group) that
+    disagree on a shared column, or that are several where only one is allowed: all of that
+    document's rows get the reason. Documents are compared within one delivered file."""
+    spec = instrument.document
+    per_row: list[list[str]] = [[] for _ in range(len(typed))]
+    if not spec or not len(typed):
+        return pd.Series(per_row, index=typed.index, dtype=object)
+    doc = spec["id"]
+    scope = [c for c in FILE_SCOPE if c in typed.columns]
+    frame = typed[[*scope, doc, *spec["shared"]]].reset_index(drop=True).astype(object)
+    frame = frame.where(frame.notna(), None)
+    groups = frame.groupby([*scope, doc], sort=False, dropna=True)
+    rows = groups[doc].transform("size")
+    shared = frame[spec["shared"]].astype(str).agg("|".join, axis=1)
+    versions = shared.groupby([frame[c] for c in [*scope, doc]], sort=False).transform("nunique")
+    disagree = (versions > 1).to_numpy()
+    several = (rows > 1).to_numpy()
+    allowed = _condition(typed, spec.get("several_rows_only_if")).to_numpy()
+    for pos in disagree.nonzero()[0]:
+        per_row[pos].append(f"{doc}: rows of one document disagree on {', '.join(spec['shared'])}")
+    for pos in (several & ~allowed & ~disagree).nonzero()[0]:
+        condition = spec["several_rows_only_if"]
+        per_row[pos].append(
+            f"{doc}: several rows only for {condition['column']} {'/'.join(condition['in'])}"
+        )
+    return pd.Series(per_row, index=typed.index, dtype=object)
+
+
+def _condition(typed: pd.DataFrame, spec: dict[str, Any] | None) -> pd.Series:
+    if not spec:
+        return pd.Series(True, index=range(len(typed)))
+    values = typed[spec["column"]].reset_index(drop=True)
+    return values.isin(list(spec["in"])).fillna(False).astype(bool)
 
 
 def longitudinal_flags(history: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The frame Great Expectations sees (pure).
 
 GX results can embed unexpected values, so identifiers never reach GX: each identifier is
-replaced by derived flags (`bsn__present`, `bsn__elfproef`, `employer_kvk__present`), and
+replaced by derived flags (`bsn__present`, `bsn__elfproef`, `employer_kvk__present`,
+`interview_id__pattern`), and
 restricted columns (employer name, notes) are left out. Date bounds that depend on the wave
 become per-row columns (`start_date__max` = the row's reference date, ...). The result has a
 fresh RangeIndex: row i of it is row i (by position) of the typed frame.
@@ -20,6 +21,7 @@ from dwt.validation.rules import (
     date_bound_tokens,
     elfproef_column,
     known_codes_column,
+    pattern_column,
     present_column,
 )
 
@@ -92,6 +94,9 @@ def _identifier_flags(col: Column, values: pd.Series) -> dict[str, pd.Series]:
     flags = {present_column(col.name): values.notna().astype(bool)}
     if col.type == "bsn":
         flags[elfproef_column(col.name)] = elfproef(values)
+    if col.pattern:
+        text = values.astype("string")
+        flags[pattern_column(col.name)] = text.str.fullmatch(col.pattern).astype("boolean")
     return flags
 
 

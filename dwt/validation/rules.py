@@ -36,6 +36,11 @@ def elfproef_column(name: str) -> str:
     return f"{name}__elfproef"
 
 
+def pattern_column(name: str) -> str:
+    """Derived flag for an identifier with a pattern: True/False where present, <NA> where empty."""
+    return f"{name}__pattern"
+
+
 def known_codes_column(name: str) -> str:
     """Derived flag for a code list: True when every code in the list is known."""
     return f"{name}__known"
@@ -108,6 +113,12 @@ def _identifier_rules(col: Column) -> list[Rule]:
         rules.append(
             Rule("in_set", col.name, elfproef_column(col.name), f"{col.name}: fails 11-proef",
                  {"value_set": [True]})
+        )  # fmt: skip
+    if col.pattern:
+        # GX sees whether the identifier matches, never the identifier itself
+        rules.append(
+            Rule("in_set", col.name, pattern_column(col.name),
+                 f"{col.name}: does not match pattern", {"value_set": [True]})
         )  # fmt: skip
     return rules
 

@@ -1,6 +1,7 @@
 """Privacy is a feature: after `dwt demo` on a faulty synthetic study, no BSN, name, KvK number,
-employer name or note text appears in the research zone, run manifests, GX results, reports,
-research exports, Prefect artifacts or the command's own output. Proven by scanning bytes.
+employer name, note text, interview segment text, QDA document name or document code appears in
+the research zone, run manifests, GX results, reports, research exports, Prefect artifacts or
+the command's own output. Proven by scanning bytes.
 
 The identifiers are taken from the raw deliveries themselves (every value of every identifier
 or restricted column), so the scan covers exactly what was delivered.
@@ -21,7 +22,8 @@ from dwt.ingest.discover import discover
 from dwt.ingest.read import FileRejected, read_raw
 from dwt.schema import load_instrument, load_study
 
-SENSITIVE = ("bsn", "name", "employer_kvk", "employer_name", "notes")
+SENSITIVE = ("bsn", "name", "employer_kvk", "employer_name", "notes", "segment_text",
+             "document_name", "interview_id")  # fmt: skip
 
 
 def _identifiers(raw: Path) -> dict[str, set[str]]:
@@ -95,7 +97,8 @@ def test_the_scan_finds_identifiers_where_they_belong(demo_run: tuple) -> None:
     data, _, _, identifiers = demo_run
     assert all(identifiers[k] for k in SENSITIVE)
     restricted = _blobs(data / "restricted") | _decoded_parquet(data / "restricted")
-    assert _leaks(restricted, identifiers)  # the restricted zone does hold them
+    # the restricted zone does hold every kind (staged rows, notes, segment texts, directories)
+    assert {leak.split(" in ")[0] for leak in _leaks(restricted, identifiers)} == set(SENSITIVE)
 
 
 def test_research_zone_runs_and_gx_results_hold_no_identifiers(demo_run: tuple) -> None:
@@ -117,7 +120,7 @@ def test_employer_summaries_hold_no_person_identifiers_or_notes(demo_run: tuple)
     _, reports, _, identifiers = demo_run
     summaries = _blobs(reports / "werkgevers")
     assert summaries
-    people = {k: identifiers[k] for k in ("bsn", "name", "notes")}
+    people = {k: identifiers[k] for k in ("bsn", "name", "notes", "segment_text", "document_name")}
     assert _leaks(summaries, people) == []
     # each summary names at most its own employer
     for path, blob in summaries.items():

@@ -166,6 +166,41 @@ def contact(
     return row
 
 
+def interview(
+    number: int, wave: int, employer: int, person: int | None = None, **overrides: str
+) -> dict[str, str]:
+    """One row of an interviews export (document variables) of region "HL" (haaglanden)."""
+    row = {
+        "interview_id": f"INT-HL-{wave}-{number:03d}",
+        "document_name": f"Interview Respondent{number} bij Werkgever{employer} BV",
+        "interview_date": f"{wave}-03-{number:02d}",
+        "interview_type": "interview",
+        "respondent_role": "werkgever",
+        "employer_kvk": make_kvk(employer),
+        "bsn": make_bsn(person) if person is not None else "",
+        "advisor_code": "AD-001",
+    }
+    row.update(overrides)
+    return row
+
+
+def segment(
+    number: int, wave: int, code: str, valence: str, coder: str = "OZ-01", **overrides: str
+) -> dict[str, str]:
+    """One coded segment of document `number` (see `interview`); the text names a person."""
+    row = {
+        "interview_id": f"INT-HL-{wave}-{number:03d}",
+        "document_name": f"Interview Respondent{number} bij Werkgever BV",
+        "code": code,
+        "valence": valence,
+        "segment_text": f"Respondent{number} vertelt over {code} bij Persoon{number} Achternaam",
+        "coder": coder,
+        "coding_date": f"{wave}-06-01",
+    }
+    row.update(overrides)
+    return row
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """sha256 of every file under root (relative path -> digest), for byte-equality checks."""
     if not root.exists():

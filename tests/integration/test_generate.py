@@ -354,6 +354,7 @@ def test_cli_writes_the_study_and_prints_a_summary(tmp_path, capsys):
 ROW_REASON = re.compile(
     r"duplicate row|conflicting rows for one key|bsn: fails 11-proef"
     r"|bsn: unknown person in region placements|employer_kvk: unknown employer in region placements"
+    r"|interview_id: unknown interview in wave interviews"
     r"|\w+: (required|not a date|not an integer|not a number|not a boolean|unknown code"
     r"|below minimum|above maximum|does not match pattern|outside fieldwork window"
     r"|outside wave year|after reference date|before \w+|above \w+"
@@ -406,6 +407,8 @@ def test_faults_cover_every_row_rule_with_vocabulary_reasons(report):
         "bsn: unknown person in region placements",
         "employer_kvk: unknown employer in region placements", "duplicate row",
         "conflicting rows for one key", "response_date: not a date",
+        "interview_id: unknown interview in wave interviews", "code: unknown code",
+        "coder: does not match pattern", "interview_date: outside wave year",
     }  # fmt: skip
     assert expected <= set(reasons)
     assert any(len(rs) > 1 for e in report["files"].values() if e["expect"] == "accepted"
@@ -509,3 +512,61 @@ def test_regenerating_into_a_folder_removes_the_files_of_the_previous_run(tmp_pa
     assert regions == set(STUDY.region_codes)
     waves = {p.name for p in tmp_path.glob("*/*") if p.is_dir()}
     assert waves == {str(w) for w in STUDY.waves}
+
+
+# ------------------------------------------------------------------------ interview waves
+def test_interview_waves_come_as_csv_or_xlsx_with_code_paths_in_every_notation(clean):
+    from dwt.schema import load_code_system
+
+    for inst in ("interviews", "interview_codes"):
+        paths = delivered(clean, inst).values()
+        assert {p.suffix for p in paths} == {".csv", ".xlsx"}, "QDA programs write no sav"
+    codes = pd.concat(read_back(p) for p in delivered(clean, "interview_codes").values())["code"]
+    assert any("\\" in c for c in codes) and any(">" in c for c in codes)
+    assert any("::" in c for c in codes)
+    assert any(c != c.strip() or c.isupper() for c in codes), "case and spacing vary"
+    system = load_code_system()
+    assert all(system.resolve(c) for c in codes), "a clean study names only known codes"
+
+
+def test_interview_waves_keep_their_references(clean, placements):
+    for (region, wave), path in delivered(clean, "interviews").items():
+        docs = read_back(path)
+        known = pd.concat(f for (r, _), f in placements.items() if r == region)
+        assert set(docs["employer_kvk"].map(lambda k: k.zfill(8))) <= set(
+            known["employer_kvk"].map(lambda k: k.zfill(8))
+        )
+        assert set(docs["bsn"].dropna().map(bsn)) <= set(known["bsn"].map(bsn))
+        assert all(parse_date(d).year == wave for d in docs["interview_date"])
+        segments = read_back(delivered(clean, "interview_codes")[(region, wave)])
+        assert set(segments["interview_id"]) == set(docs["interview_id"])
+        groups = docs.groupby("interview_id")
+        assert (groups.size() > 1).any(), "a focus group of several employers"
+        several = groups.filter(lambda g: len(g) > 1)
+        assert set(several["interview_type"].map(code)) == {"focusgroep"}
+
+
+def test_some_interviews_are_coded_by_two_coders_who_do_not_always_agree(clean):
+    frames = [read_back(p) for p in delivered(clean, "interview_codes").values()]
+    segments = pd.concat(frames)
+    coders = segments.groupby("interview_id")["coder"].nunique()
+    double = coders[coders == 2].index
+    assert 0.2 < len(double) / len(coders) < 0.5
+    assert segments["coder"].str.fullmatch(r"OZ-\d{2}").all()
+    per_coder = segments[segments["interview_id"].isin(double)].groupby(["interview_id", "coder"])
+    code_sets = per_coder["code"].agg(lambda c: frozenset(c.map(code)))
+    differ = sum(len(set(sets)) > 1 for _, sets in code_sets.groupby(level=0))
+    assert 0 < differ < len(double)
+
+
+def test_segment_texts_and_document_names_name_people(clean, placements):
+    names = set()
+    for frame in placements.values():
+        names |= set(frame["name"])
+    path = next(iter(delivered(clean, "interview_codes").values()))
+    segments = read_back(path)
+    assert all(any(n in text for n in names) for text in segments["segment_text"])
+    from dwt.generate.names import FIRST_NAMES
+
+    docs = read_back(next(iter(delivered(clean, "interviews").values())))
+    assert all(any(f"{first} " in n for first in FIRST_NAMES) for n in docs["document_name"])

@@ -129,3 +129,18 @@ def test_cli_picks_the_format_from_the_file_name(tmp_path: Path, name: str, mark
     out = tmp_path / "sub" / name
     assert run_cli(argparse.Namespace(out=str(out))) == 0
     assert out.read_text(encoding="utf-8").startswith(marker)
+
+
+def test_the_code_system_is_rendered_as_a_tree_with_its_notations(markdown: str) -> None:
+    from dwt.schema import load_code_system
+
+    section = markdown.split("\n## Code system / Codeboom", 1)[1].split("\n## ", 1)[0]
+    assert "Factor\\Sub, Factor>Sub, Factor::Sub" in section
+    system = load_code_system()
+    for node in system.codes:
+        rows = _row_cells(section, node.code)
+        assert [r[:4] for r in rows] == [
+            [node.code, node.factor, node.label["nl"], node.label["en"]]
+        ]
+    segments = markdown.split("\n### interview_segments\n", 1)[1].split("\n### ", 1)[0]
+    assert "interview_ref replaces interview_id" in segments

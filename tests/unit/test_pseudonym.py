@@ -34,6 +34,18 @@ def test_employer_id_uses_the_kvk_prefix() -> None:
     assert employer_id(KEY, "01234567") != same_digits_as_bsn
 
 
+def test_an_interview_pseudonym_is_the_hmac_of_its_document_code_with_its_own_prefix() -> None:
+    from dwt.schema import load_instrument
+
+    expected = hmac.new(KEY, b"interview:INT-ZKI-2018-014", hashlib.sha256).hexdigest()[:16]
+    for name in ("interviews", "interview_codes"):
+        column = load_instrument(name).column("interview_id")
+        assert pseudonymise(KEY, column.hmac_prefix, ["INT-ZKI-2018-014"]) == [expected]
+    # identifiers without a prefix of their own keep their type's: bsn, kvk as before
+    assert load_instrument("placements").column("bsn").hmac_prefix == "bsn"
+    assert load_instrument("interviews").column("employer_kvk").hmac_prefix == "kvk"
+
+
 def test_pseudonymise_keeps_missing_values_missing() -> None:
     import pandas as pd
 

@@ -37,6 +37,12 @@ CONTRACT_COLUMNS = {
         "contact_date bsn employer_kvk advisor_code contact_type risk_level signals "
         "advice_given notes"
     ),
+    # defined by issue 13 (the contract leaves the interview instruments' columns to it)
+    "interviews": (
+        "interview_id document_name interview_date interview_type respondent_role employer_kvk "
+        "bsn advisor_code"
+    ),
+    "interview_codes": "interview_id document_name code valence segment_text coder coding_date",
 }
 
 CONTRACT_CODES = {
@@ -54,6 +60,10 @@ CONTRACT_CODES = {
     ("contacts", "contact_type"): "interview telefonisch werkplekobservatie focusgroep",
     ("contacts", "risk_level"): "groen oranje rood",
     ("contacts", "signals"): "werkdruk conflict gezondheid begeleider_weg reorganisatie prive geen",
+    ("interviews", "interview_type"): "interview focusgroep werkplekobservatie",
+    ("interviews", "respondent_role"): "werkgever leidinggevende werknemer jobcoach "
+    "arbeidsdeskundige intermediair",
+    ("interview_codes", "valence"): "bevorderend belemmerend neutraal",
 }
 
 
@@ -123,6 +133,20 @@ def test_keys_are_the_contract_keys() -> None:
     assert load_instrument("placements").key == ("bsn", "employer_kvk", "start_date")
     assert load_instrument("employee_survey").key == ("bsn", "wave")
     assert load_instrument("employer_survey").key == ("employer_kvk", "wave")
+    # a focus group of several employers is one row per employer, sharing the document code
+    assert load_instrument("interviews").key == ("interview_id", "employer_kvk")
+
+
+def test_interview_texts_and_document_codes_never_reach_the_research_zone() -> None:
+    for name in ("interviews", "interview_codes"):
+        inst = load_instrument(name)
+        assert inst.column("interview_id").zone == "identifier"
+        assert inst.column("interview_id").pseudonym == "interview_ref"
+        assert inst.column("document_name").zone == "restricted"
+    assert load_instrument("interview_codes").column("segment_text").zone == "restricted"
+    study = load_study()
+    assert study.instruments.index("interviews") < study.instruments.index("interview_codes")
+    assert study.instruments.index("contacts") < study.instruments.index("interviews")
 
 
 def test_curated_tables_state_their_grain_and_hold_no_identifier_columns() -> None:

@@ -378,7 +378,9 @@ def test_an_empty_lake_exports_empty_tables_with_their_columns(fmt: str, tmp_pat
             frame = pq.read_table(path).to_pandas()
         assert len(frame) == 0
         assert "region" in frame.columns
-        assert {"participant_id", "employer_id", "placement_id"} & set(frame.columns)
+        assert {"participant_id", "employer_id", "placement_id", "interview_ref"} & set(
+            frame.columns
+        )
 
 
 def test_cli_exports_from_the_data_dir_curated_zone(data_dir: Path, tmp_path: Path) -> None:

@@ -6,7 +6,15 @@ import json
 
 import pandas as pd
 import pyarrow as pa
-from helpers.deliveries import contact, employee_answer, make_bsn, make_kvk, placement
+from helpers.deliveries import (
+    contact,
+    employee_answer,
+    interview,
+    make_bsn,
+    make_kvk,
+    placement,
+    segment,
+)
 
 from dwt.ingest.curate import build_region
 from dwt.ingest.parse import parse_table
@@ -116,3 +124,117 @@ def test_the_latest_wave_that_delivered_a_placement_gives_its_state() -> None:
     gone = by_person[pseudonymise(KEY, "bsn", [make_bsn(2)])[0]]
     assert (gone["last_wave"], gone["missing_from_latest"]) == (2018, True)
     assert any(q["outcome"] == "flagged" and q["rows"] == 1 for q in out.quality)
+
+
+# ------------------------------------------------------------------------ interview waves
+UNKNOWN_INTERVIEW = "interview_id: unknown interview in wave interviews"
+
+
+def _interview_region() -> dict[str, pd.DataFrame]:
+    """Two employers with placements; wave 2019: an interview at employer 0 about person 1, a
+    focus group of both employers (two rows, one document), and an interview at employer 9,
+    who has no placement in the region."""
+    placements = staged("placements", [placement(1, 0), placement(2, 1)])
+    documents = staged(
+        "interviews",
+        [
+            interview(1, 2019, 0, person=1, respondent_role="werknemer"),
+            interview(2, 2019, 0, interview_type="focusgroep"),
+            interview(2, 2019, 1, interview_type="focusgroep", respondent_role="leidinggevende"),
+            interview(3, 2019, 9),
+        ],
+    )
+    segments = staged(
+        "interview_codes",
+        [
+            segment(1, 2019, "Begeleiding\\Jobcoach", "bevorderend"),
+            segment(1, 2019, "Begeleiding > Jobcoach", "bevorderend", coder="OZ-02"),
+            segment(2, 2019, "werk::werkdruk", "belemmerend"),
+            segment(3, 2019, "Werknemer\\Gezondheid", "neutraal"),  # its interview: quarantined
+            segment(4, 2019, "Werk\\Uren", "neutraal"),  # no document 4 in the file
+            segment(1, 2019, "Begeleiding\\Mentor", "neutraal"),  # not in the code system
+        ],
+    )
+    return {"placements": placements, "interviews": documents, "interview_codes": segments}
+
+
+def test_interviews_and_segments_are_curated_into_pseudonymous_tables() -> None:
+    out = build_region(REGION, _interview_region(), KEY)
+
+    docs = table(out.research, curated_tables()["interviews"].path(region=REGION, wave=2019))
+    assert list(docs.columns) == curated_tables()["interviews"].column_names
+    refs = pseudonymise(KEY, "interview", ["INT-HL-2019-001", "INT-HL-2019-002"])
+    # sorted by date: document 1 on 2019-03-01, the focus group (2 rows, one pseudonym) on 03-02
+    assert docs["interview_ref"].to_list() == [refs[0], refs[1], refs[1]]
+    assert docs["employer_id"].to_list() == pseudonymise(
+        KEY, "kvk", [make_kvk(i) for i in (0, 0, 1)]
+    )
+    assert docs["participant_id"].to_list()[0] == pseudonymise(KEY, "bsn", [make_bsn(1)])[0]
+    assert docs["interview_type"].to_list() == ["interview", "focusgroep", "focusgroep"]
+
+    segs = table(
+        out.research, curated_tables()["interview_segments"].path(region=REGION, wave=2019)
+    )
+    assert list(segs.columns) == curated_tables()["interview_segments"].column_names
+    assert segs[["code", "factor", "coder"]].values.tolist() == [
+        ["jobcoach", "begeleiding", "OZ-01"],
+        ["jobcoach", "begeleiding", "OZ-02"],
+        ["werkdruk", "werk", "OZ-01"],
+    ]
+    assert set(segs["interview_ref"]) == set(refs)
+
+
+def test_a_segment_of_no_interview_of_its_wave_is_quarantined_with_that_reason() -> None:
+    out = build_region(REGION, _interview_region(), KEY)
+
+    quarantine = restricted_tables()["quarantine"]
+    bad_docs = table(
+        out.restricted, quarantine.path(region=REGION, instrument="interviews", wave=2019)
+    )
+    assert bad_docs["reasons"].map(list).to_list() == [
+        ["employer_kvk: unknown employer in region placements"]
+    ]
+    bad = table(
+        out.restricted, quarantine.path(region=REGION, instrument="interview_codes", wave=2019)
+    )
+    by_row = dict(zip(bad["source_row"], bad["reasons"].map(list), strict=True))
+    # row 4: its interview was quarantined; row 5: no such document; row 6: unknown code
+    assert by_row == {4: [UNKNOWN_INTERVIEW], 5: [UNKNOWN_INTERVIEW], 6: ["code: unknown code"]}
+    # nothing lost: delivered = curated + quarantined, per file
+    assert out.counts[f"{REGION}/2019/interviews.csv"] == (4, 3, 1)
+    assert out.counts[f"{REGION}/2019/interview_codes.csv"] == (6, 3, 3)
+
+
+def test_a_segment_is_checked_against_the_interviews_of_its_own_wave() -> None:
+    region = _interview_region()
+    later = staged("interview_codes", [segment(1, 2019, "werk::uren", "neutraal")], wave=2020)
+    later["interview_id"] = "INT-HL-2019-001"  # a 2019 document, delivered in 2020's codes file
+    region["interview_codes"] = pd.concat([region["interview_codes"], later], ignore_index=True)
+    out = build_region(REGION, region, KEY)
+
+    spec = restricted_tables()["quarantine"]
+    bad = table(out.restricted, spec.path(region=REGION, instrument="interview_codes", wave=2020))
+    assert bad["reasons"].map(list).to_list() == [[UNKNOWN_INTERVIEW]]
+
+
+def test_segment_texts_and_document_names_stay_in_the_restricted_zone() -> None:
+    region = _interview_region()
+    out = build_region(REGION, region, KEY)
+
+    secrets = [*region["interview_codes"]["segment_text"], *region["interviews"]["document_name"]]
+    secrets += list(region["interviews"]["interview_id"])
+    for path, arrow in out.research.items():
+        text = arrow.to_pandas().to_csv()
+        assert not [s for s in secrets if s in text], path
+    texts = table(
+        out.restricted, restricted_tables()["interview_segment_texts"].path(region=REGION)
+    )
+    assert len(texts) == 3 and texts["segment_text"].str.contains("Achternaam").all()
+    directory = table(
+        out.restricted, restricted_tables()["interview_directory"].path(region=REGION)
+    )
+    assert directory["interview_id"].to_list() == sorted(
+        ["INT-HL-2019-001", "INT-HL-2019-002"],
+        key=lambda code: pseudonymise(KEY, "interview", [code])[0],
+    )
+    assert directory["document_name"].str.startswith("Interview Respondent").all()

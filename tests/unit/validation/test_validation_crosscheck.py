@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from dwt.schema import load_instrument
-from dwt.validation.crosscheck import longitudinal_flags, unknown_reference_reasons
+from dwt.validation.crosscheck import (
+    document_reasons,
+    longitudinal_flags,
+    unknown_reference_reasons,
+)
 
 KNOWN = pd.DataFrame(
     {
@@ -136,3 +140,60 @@ def test_flags_also_work_on_the_bsn_before_pseudonymisation() -> None:
         ]
     ).rename(columns={"participant_id": "bsn"})
     assert longitudinal_flags(history)["bsn"].to_list() == ["111222333"]
+
+
+# ------------------------------------------------------------------------ interview waves
+UNKNOWN_INTERVIEW = "interview_id: unknown interview in wave interviews"
+
+
+def test_a_segment_must_belong_to_an_interview_of_its_own_region_and_wave() -> None:
+    interviews = pd.DataFrame(
+        {
+            "_region": ["haaglanden", "haaglanden", "west-brabant"],
+            "_wave": [2019, 2020, 2019],
+            "interview_id": ["INT-HL-2019-001", "INT-HL-2020-001", "INT-WB-2019-001"],
+        }
+    )
+    typed = _typed(
+        "haaglanden",
+        interview_id=["INT-HL-2019-001", "INT-HL-2020-001", "INT-WB-2019-001", "INT-HL-2019-009"],
+    )
+    typed["_wave"] = 2019
+    known = {"placements": KNOWN, "interviews": interviews}
+    reasons = unknown_reference_reasons(typed, load_instrument("interview_codes"), known)
+    # another wave's document, another region's document, and one nobody delivered
+    assert reasons.to_list() == [[], [UNKNOWN_INTERVIEW], [UNKNOWN_INTERVIEW], [UNKNOWN_INTERVIEW]]
+
+
+def test_without_an_interviews_file_every_segment_is_unknown() -> None:
+    typed = _typed("haaglanden", interview_id=["INT-HL-2019-001"])
+    typed["_wave"] = 2019
+    reasons = unknown_reference_reasons(typed, load_instrument("interview_codes"), {})
+    assert reasons.to_list() == [[UNKNOWN_INTERVIEW]]
+
+
+def _documents(**columns: list) -> pd.DataFrame:
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in columns.items()})
+    frame["interview_date"] = pd.to_datetime(frame["interview_date"])
+    frame[["_region", "_wave", "_file"]] = ["haaglanden", 2019, "haaglanden/2019/interviews.csv"]
+    return frame
+
+
+def test_the_rows_of_a_focus_group_agree_and_only_a_focus_group_has_several() -> None:
+    typed = _documents(
+        interview_id=["INT-HL-2019-001", "INT-HL-2019-001", "INT-HL-2019-002", "INT-HL-2019-002",
+                      "INT-HL-2019-003", "INT-HL-2019-003", "INT-HL-2019-004"],
+        interview_date=["2019-03-01", "2019-03-01", "2019-04-01", "2019-04-01", "2019-05-01",
+                        "2019-05-02", "2019-06-01"],
+        interview_type=["focusgroep", "focusgroep", "interview", "interview", "focusgroep",
+                        "focusgroep", "interview"],
+    )  # fmt: skip
+    reasons = document_reasons(typed, load_instrument("interviews"))
+    several = "interview_id: several rows only for interview_type focusgroep"
+    disagree = "interview_id: rows of one document disagree on interview_date, interview_type"
+    assert reasons.to_list() == [[], [], [several], [several], [disagree], [disagree], []]
+
+
+def test_document_rules_do_not_apply_to_instruments_without_documents() -> None:
+    typed = _typed("haaglanden", bsn=["111222333", "111222333"])
+    assert document_reasons(typed, load_instrument("contacts")).to_list() == [[], []]
