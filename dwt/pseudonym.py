@@ -36,9 +36,12 @@ IDENTIFIER_DIGITS = {"bsn": 9, "kvk": 8}
 
 
 def _digest(key: bytes, prefix: str, identifier: str) -> str:
-    width = IDENTIFIER_DIGITS[prefix]
     # Checked before encoding: a UnicodeEncodeError would carry the whole value in its args.
-    if not (len(identifier) == width and identifier.isascii() and identifier.isdigit()):
+    width = IDENTIFIER_DIGITS.get(prefix)
+    if width is None:  # a document code (interviews): validated against its pattern upstream
+        if not (identifier.isascii() and identifier.isprintable() and identifier):
+            raise IdentifierError(f"a {prefix} value is not printable ASCII")
+    elif not (len(identifier) == width and identifier.isascii() and identifier.isdigit()):
         raise IdentifierError(f"a {prefix} value is not {width} ASCII digits")
     message = f"{prefix}:{identifier}".encode("ascii")
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]

@@ -313,7 +313,7 @@ def _code_paths(text: pd.Series, system: str) -> Parsed:
     codes = load_code_system(system)
     values = text.map(lambda cell: pd.NA if pd.isna(cell) else codes.resolve(str(cell)))
     values = values.astype("string")
-    return values, _failed(text, values.notna()), "unknown code"
+    return values, _one("unknown code", _failed(text, values.notna()))
 
 
 def _code_lists(text: pd.Series, column: Column, separators: list[str]) -> Parsed:
