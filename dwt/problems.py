@@ -43,11 +43,14 @@ def problem_list(zone: RestrictedZone, region: str, wave: int | None) -> Problem
     manifest_path = zone.root / "manifest.json"
     files = json.loads(manifest_path.read_text())["files"] if manifest_path.is_file() else {}
     rejected = sorted(
-        (e.get("wave"), e.get("instrument") or "", path, e.get("reason") or "")
-        for path, e in files.items()
-        if e["status"] == "rejected"
-        and path.split("/")[0] == region
-        and (wave is None or e.get("wave") == wave)
+        (
+            (e.get("wave"), e.get("instrument") or "", path, e.get("reason") or "")
+            for path, e in files.items()
+            if e["status"] == "rejected"
+            and path.split("/")[0] == region
+            and (wave is None or e.get("wave") == wave)
+        ),
+        key=lambda r: (r[0] is None, r[0] or 0, r[1], r[2]),  # a file outside the layout: no wave
     )
     spec = restricted_tables()["quarantine"]
     folder = zone.root / spec.partition_dir(region=region)
