@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dwt import __version__
+from dwt.files import sha256_of
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK_FILE = REPO / "requirements.lock"
@@ -61,14 +62,6 @@ def provenance(key_fingerprint: str | None = None) -> dict[str, Any]:
     return {**who(), "code": code_version(), "key_fingerprint": key_fingerprint}
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass(frozen=True)
 class AuditLog:
     """The append-only audit log of one restricted zone."""
@@ -91,7 +84,7 @@ class AuditLog:
             "parameters": parameters,
             "snapshot": snapshot,
             "code": code_version(),
-            "files": [{"path": f, "sha256": file_sha256(Path(f))} for f in written],
+            "files": [{"path": f, "sha256": sha256_of(Path(f))} for f in written],
         }
         data = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,17 @@ def atomic_target(path: Path, *, durable: bool = False, mode: int | None = None)
         raise
 
 
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def write_atomic(
     path: Path, data: bytes, *, durable: bool = False, mode: int | None = None
 ) -> Path:

@@ -15,7 +15,6 @@ Decisions (pinned by tests/unit/ingest/test_discover.py):
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator
@@ -188,11 +187,3 @@ def _missing(
         for i in study.instruments
         if (r, w, i) not in candidates
     ]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

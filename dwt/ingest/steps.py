@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from dwt.audit import AUDIT_FILE
 from dwt.errors import FileRejected, KeyMismatch
-from dwt.ingest.discover import Delivery, Discovery, discover, sha256_of
+from dwt.files import sha256_of
+from dwt.ingest.discover import Delivery, Discovery, discover
 from dwt.ingest.manifest import (
     FileResult,
     RunResult,
