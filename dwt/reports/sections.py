@@ -193,7 +193,7 @@ def response_section(group: Mapping[str, Any]) -> Section:
 
 
 def characteristics_section(
-    group: Mapping[str, Any], gender: Sequence[tuple[str, Any]] | None
+    group: Mapping[str, Any], gender: Sequence[tuple[str, Any]] | None, k: int
 ) -> Section:
     """Counts per level of the placement characteristics, small counts as "<k"."""
     factors = group.get("factors") or {}
@@ -217,7 +217,7 @@ def characteristics_section(
         "Kenmerken van plaatsingen en werknemers",
         (
             Paragraph(
-                "Aantallen plaatsingen per kenmerk. Kleine aantallen staan er als “<5”; een “×” "
+                f"Aantallen plaatsingen per kenmerk. Kleine aantallen staan er als “<{k}”; een “×” "
                 "is afgeschermd zodat zo'n klein aantal niet uit de totalen terug te rekenen is."
             ),
             Table(("Kenmerk", "Niveau", "Aantal"), tuple(rows), numeric=(2,)),
@@ -500,10 +500,10 @@ def quality_section(quality: Mapping[str, Any]) -> Section:
     )
 
 
-def legend() -> Paragraph:
+def legend(k: int) -> Paragraph:
     return Paragraph(
-        "Tekens: “<5” een aantal van 1 tot en met 4; “×” afgeschermd aantal (anders is een klein "
-        "aantal terug te rekenen); “–” geen schatting. Percentages over minder dan 5 "
+        f"Tekens: “<{k}” een aantal van 1 tot en met {k - 1}; “×” afgeschermd aantal (anders is "
+        f"een klein aantal terug te rekenen); “–” geen schatting. Percentages over minder dan {k} "
         "plaatsingen of respondenten worden niet getoond."
     )
 
@@ -517,10 +517,10 @@ def region_sections(
 ) -> tuple[Section, ...]:
     group = metrics["regions"][region]
     return (
-        Section("Over dit rapport", (Paragraph(_about(k)), legend()), "over"),
+        Section("Over dit rapport", (Paragraph(_about(k)), legend(k)), "over"),
         recruitment_section(group),
         response_section(group),
-        characteristics_section(group, gender),
+        characteristics_section(group, gender, k),
         survival_section(group, k),
         factors_section(group),
         trajectories_section(group, k),
@@ -548,11 +548,11 @@ def overview_sections(
         "vergelijking",
     )
     return (
-        Section("Over dit rapport", (Paragraph(_about(k)), legend()), "over"),
+        Section("Over dit rapport", (Paragraph(_about(k)), legend(k)), "over"),
         per_region,
         recruitment_overview_section(metrics),
         response_section(pooled),
-        characteristics_section(pooled, gender),
+        characteristics_section(pooled, gender, k),
         survival_section(pooled, k),
         factors_section(pooled),
         trajectories_section(pooled, k),
