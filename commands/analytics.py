@@ -24,7 +24,6 @@ _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    from dwt.analytics.disclosure import apply_safe
     from dwt.analytics.metrics import NoCuratedData, compute_metrics, jsonable, to_json
 
     settings = settings_from_args(getattr(args, "data_dir", None))
@@ -40,12 +39,13 @@ def run_metrics(args: argparse.Namespace) -> int:
     as_of = getattr(args, "as_of", None)
     check_as_of(zone.root, as_of)
     try:
-        metrics = compute_metrics(zone, region, as_of)
+        if getattr(args, "safe", False):
+            metrics = safe_metrics(zone, settings, region, as_of)
+        else:
+            metrics = compute_metrics(zone, region, as_of)
     except NoCuratedData as exc:
         return _fail(str(exc))
-    if getattr(args, "safe", False):
-        metrics = apply_safe(metrics, settings.k)
-    else:
+    if not getattr(args, "safe", False):
         # exact interview figures for the research team; disclosure control does not know
         # their cells yet, so the outward (--safe) version leaves them out
         from dwt.analytics.interviews import compute_interview_metrics
@@ -56,6 +56,27 @@ def run_metrics(args: argparse.Namespace) -> int:
     else:
         print(summary_text(jsonable(metrics)))
     return 0
+
+
+def safe_metrics(zone: Any, settings: Any, region: str | None, as_of: int | None) -> dict[str, Any]:
+    """The figures as the release of this snapshot shows them (one decision with the reports:
+    the whole release is decided, then `region` is picked out of it)."""
+    from dwt.release import build_release, rounding_for
+
+    release = build_release(zone, rounding_for(settings.k, settings.rounding), as_of)
+    safe = dict(release.safe)
+    if region is not None:
+        if region not in safe["regions"]:
+            from dwt.analytics.metrics import NoCuratedData
+
+            raise NoCuratedData(f"no placements for region {region!r}")
+        safe["regions"] = {region: safe["regions"][region]}
+        safe.pop("all", None)
+        safe["tables"] = {
+            name: {g: v for g, v in table.items() if g == region}
+            for name, table in safe.get("tables", {}).items()
+        }
+    return safe
 
 
 def require_data_dir(data_dir: Path) -> None:

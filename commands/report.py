@@ -29,7 +29,7 @@ def run_cli(args: argparse.Namespace) -> int:
         progress = TerminalProgress() if sys.stderr.isatty() else no_progress
         summary = run_reports(
             settings.research_zone(), Path(args.out), settings.k, args.region, args.as_of, formats,
-            progress=progress,
+            progress=progress, rounding=settings.rounding,
         )  # fmt: skip
     except NoCuratedData as exc:
         print(f"dwt report: {exc}; run `dwt ingest` first", file=sys.stderr)

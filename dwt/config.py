@@ -12,14 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dwt.errors import ConfigError
-from dwt.schema import load_study
+from dwt.schema import ROUNDING_RULES, load_study
 from dwt.zones import ResearchZone
 
-__all__ = ["ENV_DATA_DIR", "ENV_K", "ENV_KEY", "ConfigError", "Settings", "settings_from_args"]
+__all__ = [
+    "ENV_DATA_DIR",
+    "ENV_K",
+    "ENV_KEY",
+    "ENV_ROUNDING",
+    "ConfigError",
+    "Settings",
+    "settings_from_args",
+]
 
 ENV_DATA_DIR = "DWT_DATA_DIR"
 ENV_KEY = "DWT_PSEUDONYM_KEY"
 ENV_K = "DWT_DISCLOSURE_K"
+ENV_ROUNDING = "DWT_DISCLOSURE_ROUNDING"
 
 
 def _k_from_environment() -> int:
@@ -35,10 +44,17 @@ def _k_from_environment() -> int:
         ) from None
 
 
+def _rounding_from_environment() -> str:
+    """DWT_DISCLOSURE_ROUNDING when set, else the study's rule (schemas/study.yaml)."""
+    text = os.environ.get(ENV_ROUNDING, "").strip()
+    return text or load_study().rounding
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(os.environ.get(ENV_DATA_DIR, "data")))
     k: int = field(default_factory=_k_from_environment)
+    rounding: str = field(default_factory=_rounding_from_environment)
 
     def __post_init__(self) -> None:
         # k can be raised, never lowered: the contract's k is the minimum (schemas/study.yaml)
@@ -47,6 +63,11 @@ class Settings:
             raise ConfigError(
                 f"disclosure threshold k = {self.k!r} ({ENV_K}) is not allowed: k must be a "
                 f"whole number of at least {minimum}, the study's k (schemas/study.yaml)"
+            )
+        if self.rounding not in ROUNDING_RULES:
+            raise ConfigError(
+                f"rounding rule {self.rounding!r} ({ENV_ROUNDING}) is not one of "
+                f"{', '.join(ROUNDING_RULES)} (schemas/study.yaml disclosure.rounding)"
             )
 
     @property
@@ -79,11 +100,14 @@ class Settings:
 
 
 def settings_from_args(
-    data_dir: str | os.PathLike[str] | None = None, k: int | None = None
+    data_dir: str | os.PathLike[str] | None = None,
+    k: int | None = None,
+    rounding: str | None = None,
 ) -> Settings:
     """Settings with CLI flags applied over environment and defaults."""
     base = Settings()
     return Settings(
         data_dir=Path(data_dir) if data_dir is not None else base.data_dir,
         k=k if k is not None else base.k,
+        rounding=rounding if rounding is not None else base.rounding,
     )

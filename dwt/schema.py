@@ -146,6 +146,10 @@ class Region:
     name: str
 
 
+# How outward counts are rounded (dwt.release.rounding; docs/DISCLOSURE.md).
+ROUNDING_RULES = ("none", "nearest5", "midpoint6")
+
+
 @dataclass(frozen=True)
 class Study:
     name: str
@@ -166,6 +170,7 @@ class Study:
     reference_date_pattern: str = "{wave}-12-31"
     fieldwork: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    rounding: str = "midpoint6"
 
     @property
     def waves(self) -> list[int]:
@@ -468,6 +473,7 @@ def load_study(schema_dir: Path = SCHEMA_DIR) -> Study:
         raw_extensions=tuple(raw["raw_extensions"]),
         targets=dict(raw["recruitment_targets"]),
         k=int(raw["disclosure"]["k"]),
+        rounding=str(raw["disclosure"].get("rounding", "midpoint6")),
         month_days=float(raw["month_days"]),
         horizons_months=tuple(raw["survival_horizons_months"]),
         study_start=date.fromisoformat(raw["study_start"]),

@@ -32,9 +32,10 @@ def run_reports(
     formats: tuple[str, ...] = ("html", "pdf"),
     step: Step = plain,
     progress: Progress = no_progress,
+    rounding: str | None = None,
 ) -> dict[str, Any]:
     """Every report (or `region`'s), the overview and the index; what was written."""
-    report_set = step(build, name="build-report-model")(zone, k, as_of, region)
+    report_set = step(build, name="build-report-model")(zone, k, as_of, region, rounding)
     render = step(write_report, name="render-region", task_run_name="render-{report.region}")
     rendered = {}
     for n, code in enumerate(sorted(report_set.regions), start=1):
@@ -70,7 +71,7 @@ def report(
     settings = settings_from_args(data_dir)
     summary = run_reports(
         settings.research_zone(), Path(out), settings.k, region, as_of, parse_formats(formats),
-        as_task, flow_progress("report"),
+        as_task, flow_progress("report"), settings.rounding,
     )  # fmt: skip
     if summary["index"]:
         create_link_artifact(

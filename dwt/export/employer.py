@@ -4,7 +4,8 @@ What it reads, and why it is safe:
 - one employer's directory entry, through the `EmployerLookup` the command hands it (it never
   sees the restricted zone itself, so never another employer, a contact note or the quarantine);
 - the research zone through `views.connect(zone)`, filtered on that employer_id;
-- the region's measure shares from `compute_metrics` passed through `disclosure.apply_safe`.
+- the region's measure shares from the snapshot's release (`dwt.release`), the same decision
+  the reports show.
 What it shows: the employer's placements (no participant ids), its own survey answers, and its
 employees' answers only as means over at least k respondents, else "te weinig respondenten".
 File names carry the employer_id (pseudonym); the employer's name and KvK appear only inside.
@@ -155,10 +156,14 @@ def employer_survey_table(rows: list[dict[str, Any]]) -> Table:
     return Table(("Vraag", *waves), tuple(body), numeric=tuple(range(1, len(waves) + 1)))
 
 
-def employee_aggregate_table(answers: dict[int, list[dict[str, Any]]], k: int) -> Table:
-    """Means per wave over at least k respondents; otherwise "te weinig respondenten"."""
-    from dwt.analytics.disclosure import safe_count
+def employee_aggregate_table(
+    answers: dict[int, list[dict[str, Any]]], k: int, rounding: Any = None
+) -> Table:
+    """Means per wave over at least k respondents; otherwise "te weinig respondenten". The
+    number of respondents is shown as the release shows counts ("<t" or rounded)."""
+    from dwt.release import rounding_for
 
+    rule = rounding if rounding is not None else rounding_for(k)
     rows = []
     for wave in sorted(answers):
         group = answers[wave]
@@ -167,7 +172,7 @@ def employee_aggregate_table(answers: dict[int, list[dict[str, Any]]], k: int) -
             values = [float(r[item]) for r in group if r[item] is not None]
             cells.append(t.number(sum(values) / len(values), 1) if len(values) >= k else t.TOO_FEW)
         n = len(group)
-        rows.append((str(wave), t.count(safe_count(n, k)), *cells))
+        rows.append((str(wave), t.count(rule.shown(n)), *cells))
     labels = tuple(
         t.column_label("employee_survey", i) for i in load_study().employee_summary_items
     )
@@ -344,11 +349,10 @@ def write_summary(summary: Summary, xlsx_path: Path, k: int, snapshot: str) -> l
 
 
 def _safe_metrics(zone: ResearchZone, k: int) -> dict[str, Any]:
-    from dwt.analytics.disclosure import apply_safe
-    from dwt.analytics.metrics import compute_metrics
+    from dwt.release import build_release, rounding_for
 
     try:
-        return apply_safe(compute_metrics(zone), k)
+        return build_release(zone, rounding_for(k)).safe
     except NoCuratedData:
         return {"regions": {}}
 

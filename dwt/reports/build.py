@@ -23,7 +23,6 @@ from dwt.zones import ResearchZone
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dwt.analytics.frames import LakeFrames
 
 ALL = "all"
 
@@ -36,44 +35,33 @@ def report_stem(region: str | None, as_of: int) -> str:
 # ---------------------------------------------------------------- safe side tables
 
 
-def gender_tables(placements: pd.DataFrame, k: int) -> dict[str, list[tuple[str, Any]]]:
-    """Gender counts per region and over all regions, suppressed as one table.
+def gender_tables(safe: Mapping[str, Any]) -> dict[str, list[tuple[str, Any]]]:
+    """Gender counts per region and over all regions, as the release decided them.
 
-    One table (regions as columns, with both totals) so that the region reports and the
-    overview show the same cells: suppressing them separately could let one reveal the other.
+    One table for all outputs (`dwt.release.tables.gender_counts`), decided with the figures, so
+    the region reports and the overview show the same cells.
     """
-    import pandas as pd
-
-    from dwt.analytics.disclosure import suppress_table
-
     codes = list(load_instrument("placements").column("gender").codes)
-    regions = sorted(placements["region"].unique())
-    counts = pd.DataFrame(
-        {
-            r: [
-                int((placements.loc[placements["region"] == r, "gender"] == c).sum()) for c in codes
-            ]
-            for r in regions
-        },
-        index=codes,
-    )
-    safe = suppress_table(counts, k=k, totals="both")
-    out = {r: [(c, safe.loc[c, r]) for c in codes] for r in regions}
-    out[ALL] = [(c, safe.loc[c, "total"]) for c in codes]
-    return out
+    gender = (safe.get("tables") or {}).get("gender") or {}
+    return {grp: [(c, counts.get(c)) for c in codes] for grp, counts in gender.items()}
 
 
-def quality_tables(quality: pd.DataFrame, k: int) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+def quality_tables(
+    quality: pd.DataFrame, safe: Mapping[str, Any]
+) -> dict[str, dict[str, list[tuple[str, ...]]]]:
     """Per region (and all): file outcomes per wave and instrument, reasons with row counts.
 
-    Curated rows are left out on purpose: with rows delivered and rows quarantined beside them
-    they would give a small quarantine count back. Counts 1..k-1 are shown as "<k".
+    The counts are the release's (`dwt.release.tables.quality_counts`, decided with the figures:
+    rows delivered minus rows quarantined is a survey's respondents, a relation the attacker
+    knows). Curated rows are not shown. The delivery status is worded from the quality table.
     """
+    decided = (safe.get("tables") or {}).get("quality") or {}
     out = {}
     regions = sorted(str(r) for r in quality["region"].dropna().unique())
     for region in regions:
-        out[region] = _quality_of(quality[quality["region"] == region], k, with_region=False)
-    out[ALL] = _quality_of(quality, k, with_region=True)
+        out[region] = _quality_of(quality[quality["region"] == region], decided.get(region, {}),
+                                  with_region=False)  # fmt: skip
+    out[ALL] = _quality_of(quality, decided.get(ALL, {}), with_region=True)
     return out
 
 
@@ -99,8 +87,10 @@ def _instrument_of(record: dict[str, Any]) -> str:
     return "" if inst is None or pd.isna(inst) else str(inst)
 
 
-def _quality_of(q: pd.DataFrame, k: int, with_region: bool) -> dict[str, list[tuple[str, ...]]]:
-    from dwt.analytics.disclosure import safe_count
+def _quality_of(
+    q: pd.DataFrame, decided: Mapping[str, Any], with_region: bool
+) -> dict[str, list[tuple[str, ...]]]:
+    from dwt.release.tables import reason_key, slot_key
 
     records: list[dict[str, Any]] = [
         {str(key): v for key, v in r.items()}
@@ -113,26 +103,28 @@ def _quality_of(q: pd.DataFrame, k: int, with_region: bool) -> dict[str, list[tu
         part = [r for r in records if _wave_of(r) == wave and _instrument_of(r) == inst]
         shown_wave = str(wave) if wave >= 0 else "onbekend"
         title = _instrument_title(inst) if inst else "onbekend instrument"
-        files.append((shown_wave, title, *_file_cells(part, k, with_region)))
-    sums: dict[tuple[str, str, str], int] = {}
-    for r in records:
-        if r["outcome"] in ("quarantined", "flagged"):
-            key = (_instrument_of(r), str(r["outcome"]), str(r["reason"]))
-            sums[key] = sums.get(key, 0) + int(r["rows"])
+        counts = (decided.get("files") or {}).get(slot_key(wave, inst), {})
+        files.append((shown_wave, title, *_file_cells(part, counts, with_region)))
+    keys_seen = sorted(
+        {(_instrument_of(r), str(r["outcome"]), str(r["reason"])) for r in records
+         if r["outcome"] in ("quarantined", "flagged")}
+    )  # fmt: skip
     reasons: list[tuple[str, ...]] = []
-    for (inst, outcome, reason), rows in sorted(sums.items()):
+    for inst, outcome, reason in keys_seen:
         prefix = "gemarkeerd: " if outcome == "flagged" else ""
-        shown = t.count(safe_count(rows, k))
+        shown = t.count((decided.get("reasons") or {}).get(reason_key(inst, outcome, reason)))
         reasons.append((_instrument_title(inst), prefix + reason, shown))
     return {"files": files, "reasons": reasons}
 
 
-def _file_cells(part: list[dict[str, Any]], k: int, summed: bool) -> tuple[str, str, str]:
+def _file_cells(
+    part: list[dict[str, Any]], counts: Mapping[str, Any], summed: bool
+) -> tuple[str, str, str]:
     """(delivery status, rows delivered, rows quarantined) of one wave x instrument.
 
     `summed`: the records come from several regions (the overview), so outcomes are counted.
+    `counts`: the release's decided counts of this slot.
     """
-    from dwt.analytics.disclosure import safe_count
 
     def of(outcome: str) -> list[dict[str, Any]]:
         return [r for r in part if r["outcome"] == outcome]
@@ -147,20 +139,23 @@ def _file_cells(part: list[dict[str, Any]], k: int, summed: bool) -> tuple[str, 
             status[-1] += ": " + "; ".join(sorted({str(r["reason"]) for r in of(outcome)}))
     if not of("accepted"):
         return (", ".join(status), "", "")
-    accepted = sum(int(r["rows"]) for r in of("accepted"))
-    quarantined = accepted - sum(int(r["rows"]) for r in of("curated"))
     return (
         ", ".join(status),
-        t.count(safe_count(accepted, k)),
-        t.count(safe_count(quarantined, k)),
+        t.count(counts.get("delivered")),
+        t.count(counts.get("quarantined")),
     )
 
 
 # ---------------------------------------------------------------- the reports
 
 
-def _cover(region: str | None, group: Mapping[str, Any], snapshot: str, k: int,
-           as_of: int) -> tuple[tuple[str, str], ...]:  # fmt: skip
+def _cover(
+    region: str | None,
+    group: Mapping[str, Any],
+    snapshot: str,
+    group_disclosure: Mapping[str, Any],
+    as_of: int,
+) -> tuple[tuple[str, str], ...]:
     first = load_study().first_wave
     if region is None:
         last = as_of
@@ -175,7 +170,7 @@ def _cover(region: str | None, group: Mapping[str, Any], snapshot: str, k: int,
         ("Periode", f"{first}–{last} (stand na meting {as_of})"),
         ("Peildatum", ref),
         ("Gegevensbestand (snapshot)", snapshot),
-        ("Afscherming", f"k = {k}"),
+        ("Afscherming", t.disclosure_cover(group_disclosure)),
     )
 
 
@@ -185,7 +180,7 @@ def region_report(safe: Mapping[str, Any], region: str, extras: Mapping[str, Any
         stem=report_stem(region, extras["as_of"]),
         title=f"Duurzaam Werk(t) — {t.region_name(region)}",
         subtitle="Duurzaamheid van plaatsingen van werknemers met een arbeidshandicap",
-        cover=_cover(region, group, extras["snapshot"], extras["k"], extras["as_of"]),
+        cover=_cover(region, group, extras["snapshot"], safe["disclosure"], extras["as_of"]),
         sections=s.region_sections(
             safe,
             region,
@@ -202,7 +197,7 @@ def overview_report(safe: Mapping[str, Any], extras: Mapping[str, Any]) -> Repor
         stem=report_stem(None, extras["as_of"]),
         title="Duurzaam Werk(t) — overzicht van alle regio's",
         subtitle="Duurzaamheid van plaatsingen van werknemers met een arbeidshandicap",
-        cover=_cover(None, safe[ALL], extras["snapshot"], extras["k"], extras["as_of"]),
+        cover=_cover(None, safe[ALL], extras["snapshot"], safe["disclosure"], extras["as_of"]),
         sections=s.overview_sections(
             safe,
             extras["k"],
@@ -212,16 +207,12 @@ def overview_report(safe: Mapping[str, Any], extras: Mapping[str, Any]) -> Repor
     )
 
 
-def safe_metrics(frames: LakeFrames, k: int) -> dict[str, Any]:
-    """Every figure for every region and pooled, as it may leave the research team."""
-    from dwt.analytics.disclosure import apply_safe
-    from dwt.analytics.metrics import metrics_from_frames
-
-    return apply_safe(metrics_from_frames(frames), k)
-
-
 def build_reports(
-    zone: ResearchZone, k: int, as_of: int | None = None, region: str | None = None
+    zone: ResearchZone,
+    k: int,
+    as_of: int | None = None,
+    region: str | None = None,
+    rounding: str | None = None,
 ) -> ReportSet:
     """All region reports (or only `region`'s) and the overview, from one metrics computation.
 
@@ -229,23 +220,24 @@ def build_reports(
     KeyError for a region without placements.
     """
     from dwt.analytics.frames import read_frames
-    from dwt.analytics.metrics import NoCuratedData, prepare_placements
+    from dwt.analytics.metrics import NoCuratedData
+    from dwt.release import release_from_frames, rounding_for
 
     started = time.perf_counter()
     frames = read_frames(zone, as_of)
     if not frames.reference_waves:
         raise NoCuratedData(f"no curated data under {zone.root}")
     read_done = time.perf_counter()
-    safe = safe_metrics(frames, k)
+    release = release_from_frames(frames, rounding_for(k, rounding))
+    safe = release.safe
     metrics_done = time.perf_counter()
     wave = as_of if as_of is not None else max(frames.reference_waves.values())
-    placements = prepare_placements(frames.placements, frames.reference_waves)
     extras: dict[str, Any] = {
         "as_of": wave,
         "snapshot": zone.snapshot_id(),
         "k": k,
-        "gender": gender_tables(placements, k),
-        "quality": quality_tables(frames.quality, k),
+        "gender": gender_tables(safe),
+        "quality": quality_tables(frames.quality, safe),
     }
     regions = [region] if region is not None else sorted(safe["regions"])
     unknown = [r for r in regions if r not in safe["regions"]]
@@ -258,4 +250,4 @@ def build_reports(
         "metrics_s": metrics_done - read_done,
         "model_s": time.perf_counter() - metrics_done,
     }
-    return ReportSet(wave, extras["snapshot"], k, reports, overview, timings)
+    return ReportSet(wave, extras["snapshot"], k, reports, overview, timings, release)

@@ -79,3 +79,9 @@ class ReportSet:
     regions: dict[str, Report] = field(default_factory=dict)
     overview: Report | None = None
     timings: dict[str, Any] = field(default_factory=dict)
+    release: Any = None  # the dwt.release.decide.Release every figure of these reports came from
+
+    @property
+    def threshold(self) -> int:
+        """The smallest count shown (k, raised by the rounding rule): what the wording cites."""
+        return int(self.release.rounding.threshold) if self.release is not None else self.k

@@ -500,11 +500,25 @@ def quality_section(quality: Mapping[str, Any]) -> Section:
     )
 
 
-def legend(k: int) -> Paragraph:
+def legend(disclosure: Mapping[str, Any]) -> Paragraph:
+    t_ = int(disclosure["threshold"])
     return Paragraph(
-        f"Tekens: “<{k}” een aantal van 1 tot en met {k - 1}; “×” afgeschermd aantal (anders is "
-        f"een klein aantal terug te rekenen); “–” geen schatting. Percentages over minder dan {k} "
-        "plaatsingen of respondenten worden niet getoond."
+        f"Tekens: “<{t_}” een aantal van 1 tot en met {t_ - 1}; “×” afgeschermd aantal (anders "
+        f"is een klein aantal terug te rekenen); “–” geen schatting. Percentages over minder dan "
+        f"{t_} plaatsingen of respondenten worden niet getoond."
+    )
+
+
+def about_section(disclosure: Mapping[str, Any]) -> Section:
+    """What the report is, how its figures are protected (once, in Dutch), and the legend."""
+    return Section(
+        "Over dit rapport",
+        (
+            Paragraph(_about(int(disclosure["threshold"]))),
+            Paragraph(t.rounding_explained(disclosure)),
+            legend(disclosure),
+        ),
+        "over",
     )
 
 
@@ -516,8 +530,9 @@ def region_sections(
     quality: Mapping[str, Any],
 ) -> tuple[Section, ...]:
     group = metrics["regions"][region]
+    k = int(metrics["disclosure"]["threshold"])  # the wording speaks of the shown threshold
     return (
-        Section("Over dit rapport", (Paragraph(_about(k)), legend(k)), "over"),
+        about_section(metrics["disclosure"]),
         recruitment_section(group),
         response_section(group),
         characteristics_section(group, gender, k),
@@ -538,6 +553,7 @@ def overview_sections(
     quality: Mapping[str, Any],
 ) -> tuple[Section, ...]:
     pooled = metrics["all"]
+    k = int(metrics["disclosure"]["threshold"])  # the wording speaks of the shown threshold
     per_region = Section(
         "Regio's naast elkaar",
         (
@@ -548,7 +564,7 @@ def overview_sections(
         "vergelijking",
     )
     return (
-        Section("Over dit rapport", (Paragraph(_about(k)), legend(k)), "over"),
+        about_section(metrics["disclosure"]),
         per_region,
         recruitment_overview_section(metrics),
         response_section(pooled),

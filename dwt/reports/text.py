@@ -45,6 +45,43 @@ COX_REASON = "Het Cox-model is niet geschat: te weinig plaatsingen of uitval per
 SURVIVAL_KEYS = {"retention": R_LABEL, "sustained": E_LABEL}
 
 
+def disclosure_cover(disclosure: Any) -> str:
+    """The cover line: k and the rounding rule the figures passed."""
+    from dwt.release.rounding import DUTCH
+
+    rule = str(disclosure.get("rounding", "none"))
+    return (
+        f"k = {disclosure.get('k')}; aantallen {DUTCH.get(rule, rule)}, getoond vanaf "
+        f"{disclosure.get('threshold')} (regel {rule})"
+    )
+
+
+def rounding_explained(disclosure: Any) -> str:
+    """The one paragraph that explains rounding and suppression in Dutch."""
+    t = disclosure.get("threshold")
+    rule = str(disclosure.get("rounding", "none"))
+    k = disclosure.get("k")
+    if rule == "none":
+        rounding = "Aantallen worden niet afgerond."
+    else:
+        from dwt.release.rounding import DUTCH
+
+        rounding = (
+            f"Elk aantal is {DUTCH[rule]}, elk totaal op zichzelf (dus niet opgeteld uit "
+            "afgeronde cellen); percentages zijn berekend uit afgeronde aantallen. Curven en "
+            "percentages behoud komen uit een afgeronde tabel van uitval en uitstroom per maand, "
+            "zodat geen stap in een curve een precies aantal verraadt. Daardoor tellen cellen "
+            "niet altijd precies op tot het totaal."
+        )
+    return (
+        f"Afscherming: een aantal van 1 tot en met {t - 1} staat er als “<{t}”. {rounding} "
+        f"Een schatting over minder dan {t} eenheden wordt niet getoond. De drempel k = {k} "
+        "geldt voor het hele onderzoek; alle rapporten, overzichten en samenvattingen van één "
+        "stand zijn samen gecontroleerd, zodat ook uit hun combinatie geen klein aantal terug "
+        "te rekenen is."
+    )
+
+
 def region_name(code: str) -> str:
     try:
         return load_study().region_name(code)

@@ -42,9 +42,9 @@ def write_report(
     for fmt in formats:
         path = Path(out_dir) / f"{report.stem}.{fmt}"
         if fmt == "html":
-            data = render_report(report, report_set.snapshot, report_set.k).encode("utf-8")
+            data = render_report(report, report_set.snapshot, report_set.threshold).encode("utf-8")
         else:
-            data = render_pdf(report, report_set.snapshot, report_set.k, report_set.as_of)
+            data = render_pdf(report, report_set.snapshot, report_set.threshold, report_set.as_of)
         write_atomic(path, data)
         files.append(str(path))
     return {"files": files, "seconds": round(time.perf_counter() - started, 3)}
@@ -74,10 +74,16 @@ def write_index(report_set: ReportSet, out_dir: Path, formats: Iterable[str]) ->
     return str(path)
 
 
-def build(zone: ResearchZone, k: int, as_of: int | None, region: str | None) -> ReportSet:
+def build(
+    zone: ResearchZone,
+    k: int,
+    as_of: int | None,
+    region: str | None,
+    rounding: str | None = None,
+) -> ReportSet:
     """`build_reports` with the CLI's error wording (unknown region -> ConfigError)."""
     try:
-        return build_reports(zone, k, as_of, region)
+        return build_reports(zone, k, as_of, region, rounding)
     except KeyError as exc:
         raise ConfigError(f"no placements for region {exc.args[0]!r} in the lake") from None
 

@@ -111,20 +111,22 @@ def test_safe_output_shows_no_count_below_k(data_dir: Path, capsys) -> None:
     assert small_counts(raw, 5), "the fixture must hold small counts for this test to mean much"
     safe = metrics_json(capsys, "--data-dir", str(data_dir), "--safe")
     assert small_counts(safe, 5) == []
-    assert '"<5"' in json.dumps(safe)
+    assert '"<7"' in json.dumps(safe)  # midpoint-6: shown from 7 on
+    assert safe["disclosure"]["rounding"] == "midpoint6"
+    assert safe["disclosure"]["attacker"]["passed"] is True
 
 
 def test_safe_output_hides_estimates_and_curves_of_small_groups(data_dir: Path, capsys) -> None:
     safe = metrics_json(capsys, "--data-dir", str(data_dir), "--safe")
     level = safe["regions"][B]["factors"]["job_coach"]["levels"]["intern"]
-    assert level["n"] == "<5"
+    assert level["n"] == "<7"
     assert level["retention"]["12"]["estimate"] is None and level["retention"]["12"]["suppressed"]
     a = safe["regions"][A]
     assert a["retention"]["12"]["estimate"] is not None  # 40 placements: shown
-    # The curve stops before fewer than 5 remain; a number at risk hidden to protect B's (it is
-    # the same count as A's number at risk at a horizon) is null, never small.
-    assert a["curve"] and all(p["at_risk"] is None or p["at_risk"] >= 5 for p in a["curve"])
-    assert a["curve"][0]["at_risk"] == a["placements"] == 40
+    # The curve comes from the rounded risk table: it starts at the rounded count (40 -> 39)
+    # and stops before fewer than 7 remain at risk.
+    assert a["curve"] and all(p["at_risk"] >= 7 for p in a["curve"])
+    assert a["curve"][0]["at_risk"] == a["placements"] == 39
 
 
 def test_safe_output_protects_a_small_region_against_the_pooled_total(

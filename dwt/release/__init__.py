@@ -1,0 +1,49 @@
+"""Disclosure control for everything that leaves the research team (docs/DISCLOSURE.md).
+
+`release_from_frames` is the one entry: exact figures and side tables of one snapshot in, the
+decided `Release` out (`decide`), which every outward output reads: the reports, the overview,
+the employer summaries' regional shares and `dwt metrics --safe`. The research team's own views
+(`dwt metrics` without --safe, `dwt query`, the research export) never pass through here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dwt.release.rounding import Rounding
+
+if TYPE_CHECKING:
+    from dwt.analytics.frames import LakeFrames
+    from dwt.release.decide import Release
+    from dwt.zones import ResearchZone
+
+__all__ = ["Rounding", "build_release", "release_from_frames", "rounding_for"]
+
+
+def rounding_for(k: int, rule: str | None = None) -> Rounding:
+    """The rounding of a release with threshold k; the rule defaults to the study's."""
+    from dwt.schema import load_study
+
+    return Rounding(rule or load_study().rounding, k)
+
+
+def release_from_frames(frames: LakeFrames, rounding: Rounding) -> Release:
+    """The decided release of the lake's figures (all regions and pooled) and side tables."""
+    from dwt.analytics.metrics import metrics_from_frames, prepare_placements
+    from dwt.release.decide import decide
+    from dwt.release.tables import exact_tables
+
+    metrics = metrics_from_frames(frames)
+    placements = prepare_placements(frames.placements, frames.reference_waves)
+    return decide(metrics, exact_tables(placements, frames.quality), rounding)
+
+
+def build_release(zone: ResearchZone, rounding: Rounding, as_of: int | None = None) -> Release:
+    """Read the lake (waves <= as_of) and decide its release; NoCuratedData when empty."""
+    from dwt.analytics.frames import read_frames
+    from dwt.errors import NoCuratedData
+
+    frames = read_frames(zone, as_of)
+    if not frames.reference_waves:
+        raise NoCuratedData(f"no curated data under {zone.root}")
+    return release_from_frames(frames, rounding)

@@ -1,0 +1,369 @@
+"""The built-in attacker: what can one learn about a hidden count from everything a release shows?
+
+It is handed the published tree of a release (`Published`: every count as shown — a rounded
+number, "<t" or hidden — every relation between counts, every curve as published) and, for each
+protected count, minimises and maximises it by integer programming (scipy's HiGHS `milp`) subject
+to all of it at once:
+
+- a shown count n is any true count the rounding rule shows as n (`Rounding.interval`);
+  "<t" is 1..t-1; a hidden count is any count >= 0;
+- sums ("these cells add up to that total"), copies (one count shown in two places) and orders
+  (a part is at most its whole) hold between the true counts;
+- each published curve is read back into its rounded monthly risk table, as anyone can do from
+  its steps (events from the drop, censorings from the numbers at risk); every cumulative count
+  is any true count rounding to it; the table is monotone and ends at the group's count; R and E
+  remove the same placements each month; a factor's levels and its missing level add up to the
+  group at 12 and 24 months; the regions add up to "all".
+
+Verdict: a protected count fails when it is pinned to one value, or to fewer than k candidate
+values (fewer than the t-1 its "<t" already allows, where t-1 < k). docs/DISCLOSURE.md explains
+the model and what it leaves out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dwt.release.rounding import Rounding
+
+Path = tuple[str, ...]
+Shown = int | str | None
+BIG = 10**7
+HORIZONS = (12, 24)  # factor levels publish R(12) and R(24)
+POOLED_MONTHS = (12, 24, 36)
+
+
+@dataclass(frozen=True)
+class PublishedCurve:
+    path: Path
+    n: Path
+    group: Path
+    outcome: str
+    level: tuple[str, str] | None
+    points: tuple[Mapping[str, Any], ...]
+
+
+@dataclass
+class Published:
+    """Everything one release shows, as an attacker reads it."""
+
+    rounding: Rounding
+    cells: dict[Path, Shown]
+    sums: list[tuple[tuple[Path, ...], Path]] = field(default_factory=list)
+    copies: list[tuple[Path, Path]] = field(default_factory=list)
+    at_most: list[tuple[Path, Path]] = field(default_factory=list)
+    curves: list[PublishedCurve] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    shown: Shown
+    low: int
+    high: int
+    required: int
+
+    @property
+    def candidates(self) -> int:
+        return self.high - self.low + 1
+
+    @property
+    def fails(self) -> bool:
+        return self.candidates < self.required
+
+
+@dataclass
+class Verdict:
+    findings: list[Finding]
+    variables: int
+    constraints: int
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.fails]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "protected_cells": len(self.findings),
+            "failures": [
+                {"cell": "/".join(f.path), "shown": f.shown, "low": f.low, "high": f.high}
+                for f in self.failures
+            ],
+            "variables": self.variables,
+            "constraints": self.constraints,
+        }
+
+
+class _Model:
+    """Integer variables with bounds, and linear rows lo <= a.x <= hi."""
+
+    def __init__(self) -> None:
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.rows: list[tuple[dict[int, float], float, float]] = []
+
+    def var(self, lo: float, hi: float) -> int:
+        self.lo.append(lo)
+        self.hi.append(hi)
+        return len(self.lo) - 1
+
+    def row(self, coefs: Mapping[int, float], lo: float, hi: float) -> None:
+        merged: dict[int, float] = {}
+        for i, a in coefs.items():
+            merged[i] = merged.get(i, 0.0) + a
+        merged = {i: a for i, a in merged.items() if a != 0}
+        if merged:
+            self.rows.append((merged, lo, hi))
+
+    def equal(self, left: Sequence[int], right: Sequence[int]) -> None:
+        coefs = {i: 1.0 for i in left}
+        for i in right:
+            coefs[i] = coefs.get(i, 0.0) - 1.0
+        self.row(coefs, 0.0, 0.0)
+
+    def at_most(self, a: int, b: int) -> None:
+        self.row({a: 1.0, b: -1.0}, -math.inf, 0.0)
+
+
+def bin_of(rounding: Rounding, value: int) -> tuple[int, int]:
+    """Every true count whose rounded value (`Rounding.internal`) is `value`."""
+    if rounding.rule == "nearest5":
+        return (0, 2) if value == 0 else (value - 2, value + 2)
+    if rounding.rule == "midpoint6":
+        return (0, 0) if value == 0 else (value - 2, value + 3)
+    return value, value
+
+
+def read_table(points: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[int | None], int]:
+    """(cumulative events, cumulative censorings, N) as a published curve gives them back; the
+    last month's censorings are unknown (the next number at risk is not shown)."""
+    events: list[int] = []
+    censored: list[int | None] = []
+    previous, running_e, running_c = 1.0, 0, 0
+    n_total = int(points[0]["at_risk"])
+    for i, point in enumerate(points):
+        n_i, s_i = int(point["at_risk"]), float(point["survival"])
+        d_i = round(n_i * (1.0 - s_i / previous)) if previous > 0 else 0
+        running_e += d_i
+        events.append(running_e)
+        if i + 1 < len(points):
+            running_c += n_i - d_i - int(points[i + 1]["at_risk"])
+            censored.append(running_c)
+        else:
+            censored.append(None)
+        previous = s_i
+    return events, censored, n_total
+
+
+class _Builder:
+    def __init__(self, pub: Published) -> None:
+        self.pub = pub
+        self.m = _Model()
+        self.x: dict[Path, int] = {}
+        r = pub.rounding
+        for path, shown in sorted(pub.cells.items()):
+            lo, hi = (0, BIG) if shown is None else r.interval(shown)
+            self.x[path] = self.m.var(lo, hi)
+        for a, b in pub.copies:
+            if a in self.x and b in self.x:
+                self.m.equal([self.x[a]], [self.x[b]])
+        for parts, total in pub.sums:
+            if total in self.x and all(p in self.x for p in parts):
+                self.m.equal([self.x[p] for p in parts], [self.x[total]])
+        for a, b in pub.at_most:
+            if a in self.x and b in self.x:
+                self.m.at_most(self.x[a], self.x[b])
+        self.removed: dict[tuple[Path, int], list[int]] = {}
+        self.ends: dict[Path, tuple[int, int]] = {}
+        for curve in pub.curves:
+            self._curve(curve)
+        self._identities()
+
+    def _curve(self, curve: PublishedCurve) -> None:
+        if not curve.points or curve.n not in self.x:
+            return
+        events, censored, n_shown = read_table(curve.points)
+        r = self.pub.rounding
+        lo, hi = bin_of(r, n_shown)
+        self.m.row({self.x[curve.n]: 1.0}, lo, hi)  # the first number at risk is the rounded n
+        last = len(events) - 1
+        months = (range(last + 1) if curve.level is None
+                  else sorted({h for h in HORIZONS if h <= last} | {last}))  # fmt: skip
+        prev_e = prev_c = None
+        for w in months:
+            e = self.m.var(*bin_of(r, events[w]))
+            c_val = censored[w]
+            c = self.m.var(0, BIG) if c_val is None else self.m.var(*bin_of(r, c_val))
+            if prev_e is not None and prev_c is not None:
+                self.m.at_most(prev_e, e)
+                self.m.at_most(prev_c, c)
+            prev_e, prev_c = e, c
+            self.removed[(curve.path, w)] = [e, c]
+        assert prev_e is not None and prev_c is not None
+        end_e, end_c = self.m.var(0, BIG), self.m.var(0, BIG)
+        self.m.at_most(prev_e, end_e)
+        self.m.at_most(prev_c, end_c)
+        self.m.equal([end_e, end_c], [self.x[curve.n]])
+        self.ends[curve.path] = (end_e, end_c)
+        if curve.level is None:
+            events_cell = (*curve.group, "events", curve.outcome)
+            if events_cell in self.x:
+                self.m.equal([end_e], [self.x[events_cell]])
+
+    def _removed_or_free(self, curve_path: Path, n: Path, w: int) -> list[int]:
+        """E(w) + C(w) of a curve when published at month w, else a free count <= its n."""
+        if (curve_path, w) in self.removed:
+            return self.removed[(curve_path, w)]
+        if n not in self.x:
+            return [self.m.var(0, BIG)]
+        free = self.m.var(0, BIG)
+        self.m.at_most(free, self.x[n])
+        return [free]
+
+    def _identities(self) -> None:
+        by_group: dict[Path, dict[str, PublishedCurve]] = {}
+        levels: dict[tuple[Path, str], list[PublishedCurve]] = {}
+        for c in self.pub.curves:
+            if c.level is None:
+                by_group.setdefault(c.group, {})[c.outcome] = c
+            else:
+                levels.setdefault((c.group, c.level[0]), []).append(c)
+        for curves in by_group.values():
+            r, e = curves.get("retention"), curves.get("sustained")
+            if r is None or e is None:
+                continue
+            for w in range(max(len(r.points), len(e.points))):
+                if (r.path, w) in self.removed and (e.path, w) in self.removed:
+                    self.m.equal(self.removed[(r.path, w)], self.removed[(e.path, w)])
+        for g, factor in levels:
+            group_curve = by_group.get(g, {}).get("retention")
+            if group_curve is None:
+                continue
+            # every level of the factor, published or not (an unpublished one is a free count)
+            prefix = (*g, "factors", factor, "levels")
+            level_ns = sorted(p for p in self.x if len(p) == len(prefix) + 2
+                              and p[: len(prefix)] == prefix and p[-1] == "n")  # fmt: skip
+            for h in HORIZONS:
+                if (group_curve.path, h) not in self.removed:
+                    continue
+                terms: list[int] = []
+                for n_path in level_ns:
+                    terms += self._removed_or_free((*n_path[:-1], "curve"), n_path, h)
+                missing = (*g, "factors", factor, "n_missing")
+                terms += self._removed_or_free((*g, "factors", factor, "missing"), missing, h)
+                self.m.equal(terms, self.removed[(group_curve.path, h)])
+        pooled = by_group.get(("all",), {}).get("retention")
+        regions = sorted(p for p in self.x if len(p) == 3 and p[0] == "regions"
+                         and p[2] == "placements")  # fmt: skip
+        if pooled is None or not regions:
+            return
+        for w in POOLED_MONTHS:
+            if (pooled.path, w) not in self.removed:
+                continue
+            terms = []
+            for n_path in regions:
+                terms += self._removed_or_free((*n_path[:2], "curve"), n_path, w)
+            self.m.equal(terms, self.removed[(pooled.path, w)])
+
+
+def _required(shown: Shown, rounding: Rounding) -> int:
+    if isinstance(shown, str):
+        return min(rounding.k, rounding.threshold - 1)
+    if shown is None:
+        return rounding.k
+    return 2  # a rounded count must not be recovered exactly
+
+
+def _components(n_vars: int, rows: Sequence[tuple[dict[int, float], float, float]]) -> list[int]:
+    """The connected component of every variable (variables joined by a row)."""
+    parent = list(range(n_vars))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for coefs, _, _ in rows:
+        members = list(coefs)
+        first = root(members[0])
+        for j in members[1:]:
+            other = root(j)
+            if other != first:
+                parent[other] = first
+    return [root(i) for i in range(n_vars)]
+
+
+class _Problem:
+    """One connected component as a milp problem (variables renumbered)."""
+
+    def __init__(self, model: _Model, members: list[int], rows: list[int]) -> None:
+        import numpy as np
+        from scipy.optimize import Bounds, LinearConstraint
+        from scipy.sparse import csr_array
+
+        self.index = {j: i for i, j in enumerate(members)}
+        data, ri, ci = [], [], []
+        for r, row in enumerate(rows):
+            for j, a in model.rows[row][0].items():
+                data.append(a)
+                ri.append(r)
+                ci.append(self.index[j])
+        self.constraints = []
+        if rows:
+            matrix = csr_array((data, (ri, ci)), shape=(len(rows), len(members)))
+            lo = [model.rows[r][1] for r in rows]
+            hi = [model.rows[r][2] for r in rows]
+            self.constraints.append(LinearConstraint(matrix, lo, hi))
+        self.bounds = Bounds(
+            np.array([model.lo[j] for j in members], dtype=float),
+            np.array([model.hi[j] for j in members], dtype=float),
+        )
+        self.integrality = np.ones(len(members))
+
+    def extreme(self, var: int, sign: float) -> int:
+        import numpy as np
+        from scipy.optimize import milp
+
+        c = np.zeros(len(self.index))
+        c[self.index[var]] = sign
+        res = milp(c, constraints=self.constraints, bounds=self.bounds,
+                   integrality=self.integrality)  # fmt: skip
+        if res.status != 0 or res.x is None:
+            raise RuntimeError(
+                f"attacker: the release's own figures are infeasible ({res.message})"
+            )
+        return round(float(res.x[self.index[var]]))
+
+
+def attack(pub: Published, targets: Sequence[Path] | None = None) -> Verdict:
+    """Bound every protected count (suppressed or hidden; or `targets`) over the whole release."""
+    b = _Builder(pub)
+    n_vars, rows = len(b.m.lo), b.m.rows
+    if targets is None:
+        targets = [p for p, s in sorted(pub.cells.items()) if s is None or isinstance(s, str)]
+    component = _components(n_vars, rows)
+    problems: dict[int, _Problem] = {}
+    findings = []
+    for path in targets:
+        j = b.x[path]
+        root = component[j]
+        if root not in problems:
+            members = [i for i in range(n_vars) if component[i] == root]
+            in_rows = [
+                r for r, (coefs, _, _) in enumerate(rows) if component[next(iter(coefs))] == root
+            ]
+            problems[root] = _Problem(b.m, members, in_rows)
+        problem = problems[root]
+        low, high = problem.extreme(j, 1.0), problem.extreme(j, -1.0)
+        shown = pub.cells[path]
+        findings.append(Finding(path, shown, low, high, _required(shown, pub.rounding)))
+    return Verdict(findings, n_vars, len(rows))
