@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the audit log as JSON")
     p.set_defaults(handler="commands.problems:run_audit")
 
+    p = sub.add_parser("release", help="check a release (a folder of outward outputs)")
+    rel = p.add_subparsers(dest="release_command", required=True, metavar="COMMAND")
+    c = rel.add_parser("check", help="re-run the attacker and the file hashes on a folder")
+    c.add_argument("folder", help="the folder `dwt report` wrote (holds vrijgave.json)")
+    c.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    c.set_defaults(handler="commands.release:run_check")
+
     p = sub.add_parser("serve", help="serve the yearly deployments (flow.serve) on this machine")
     _data_dir(p)
     p.add_argument("--list", action="store_true", help="print the deployments and exit")

@@ -48,7 +48,9 @@ def run_reports(
 def written_files(summary: dict[str, Any]) -> list[str]:
     """Every file a report run wrote (reports, overview, index)."""
     files = [f for item in summary["reports"].values() for f in item["files"]]
-    return files + ([summary["index"]] if summary["index"] else [])
+    release = summary.get("release") or {}
+    extra = [release[key] for key in ("figures", "record") if release.get(key)]
+    return files + ([summary["index"]] if summary["index"] else []) + extra
 
 
 def audit(settings: Settings, command: str, parameters: dict[str, Any], files: list[str]) -> None:

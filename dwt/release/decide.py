@@ -128,6 +128,9 @@ def decide(
         "hidden_counts": sum(1 for v in shown.values() if v is None),
         "rounded_counts": sum(1 for v in shown.values() if isinstance(v, int)),
         "attacker": verdict.summary() if verdict is not None else None,
+        # what `dwt release check` needs to read the published tree back as the attacker does
+        "hidden": sorted(list(p) for p, v in shown.items() if v is None),
+        "relations_not_holding": sorted(reg.dropped),
     }
     release = Release(rounding, reg, shown, tree, published, verdict)
     return release
@@ -337,6 +340,20 @@ def _complement(reg: Registry, shown: Mapping[Path, Shown], cell: Path, curve_co
     if levels:
         return min(levels, key=lambda c: (c[0] != "all", reg.values[c], "/".join(c)))
     return None
+
+
+def published_from_tree(tree: Mapping[str, Any]) -> Published:
+    """A published release tree (the safe JSON) read back as the attacker reads it."""
+    disclosure = tree["disclosure"]
+    r = Rounding(str(disclosure["rounding"]), int(disclosure["k"]))
+    reg = build(tree, tree.get("tables"), shown=disclosure)
+    curves = []
+    for curve in reg.curves:
+        points = _get(tree, curve.path) if _has(tree, curve.path) else []
+        if points:
+            curves.append(PublishedCurve(curve.path, curve.n, curve.group, curve.outcome,
+                                         curve.level, tuple(points)))  # fmt: skip
+    return _published(reg, dict(reg.values), r, curves)
 
 
 def _published(reg: Registry, shown: Mapping[Path, Shown], r: Rounding,

@@ -63,26 +63,45 @@ class Curve:
 @dataclass
 class Registry:
     cells: dict[Path, Cell] = field(default_factory=dict)
-    values: dict[Path, int] = field(default_factory=dict)
+    values: dict[Path, Any] = field(default_factory=dict)  # exact ints (or shown values)
     sums: list[tuple[tuple[Path, ...], Path]] = field(default_factory=list)
     copies: list[tuple[Path, Path]] = field(default_factory=list)
     at_most: list[tuple[Path, Path]] = field(default_factory=list)  # value(a) <= value(b)
     estimates: list[Estimate] = field(default_factory=list)
     curves: list[Curve] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # candidate relations that did not hold
+    # Structural mode (`dwt release check`): the tree holds shown values, not exact ones; a
+    # relation is taken unless the release listed it as not holding, a null is a cell only when
+    # the release listed it as hidden (else it is "not delivered").
+    exact: bool = True
+    hidden: frozenset[Path] = frozenset()
+    not_holding: frozenset[str] = frozenset()
 
     def add(self, path: Path, value: Any, unit: str, what: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool):
+            return
+        if self.exact and not isinstance(value, int):
             return  # not delivered (None), nothing to publish
+        if not self.exact and not (
+            isinstance(value, int | str) or (value is None and path in self.hidden)
+        ):
+            return
         self.cells[path] = Cell(path, unit, what, _group_of(path))
-        self.values[path] = int(value)
+        self.values[path] = value
+
+    def _holds(self, total: Any, parts: Sequence[Any], name: str) -> bool:
+        if not self.exact:
+            return name not in self.not_holding
+        if sum(parts) != total:
+            self.dropped.append(name)
+            return False
+        return True
 
     def relate_sum(self, parts: Sequence[Path], total: Path, name: str) -> None:
         parts = [p for p in parts if p in self.values]
         if total not in self.values or not parts:
             return
-        if sum(self.values[p] for p in parts) != self.values[total]:
-            self.dropped.append(name)
+        if not self._holds(self.values[total], [self.values[p] for p in parts], name):
             return
         if len(parts) == 1:
             self.copies.append((parts[0], total))
@@ -90,14 +109,14 @@ class Registry:
             self.sums.append((tuple(parts), total))
 
     def relate_copy(self, a: Path, b: Path, name: str) -> None:
-        if a in self.values and b in self.values:
-            if self.values[a] == self.values[b]:
-                self.copies.append((a, b))
-            else:
-                self.dropped.append(name)
+        both = a in self.values and b in self.values
+        if both and self._holds(self.values[a], [self.values[b]], name):
+            self.copies.append((a, b))
 
     def relate_at_most(self, a: Path, b: Path) -> None:
-        if a in self.values and b in self.values and self.values[a] <= self.values[b]:
+        if a not in self.values or b not in self.values:
+            return
+        if not self.exact or self.values[a] <= self.values[b]:
             self.at_most.append((a, b))
 
 
@@ -287,9 +306,24 @@ def _curated_relation(
                    f"curated rows {grp} {slot}")  # fmt: skip
 
 
-def build(metrics: Mapping[str, Any], tables: Mapping[str, Any] | None = None) -> Registry:
-    """Every published count of a release, with its relations (checked on the exact values)."""
-    reg = Registry()
+def build(
+    metrics: Mapping[str, Any],
+    tables: Mapping[str, Any] | None = None,
+    shown: Mapping[str, Any] | None = None,
+) -> Registry:
+    """Every published count of a release, with its relations (checked on the exact values).
+
+    `shown`: build from a published tree instead (`dwt release check`), with the release's
+    `disclosure` block telling the hidden cells and the relations that did not hold.
+    """
+    if shown is None:
+        reg = Registry()
+    else:
+        reg = Registry(
+            exact=False,
+            hidden=frozenset(tuple(p) for p in shown.get("hidden", [])),
+            not_holding=frozenset(shown.get("relations_not_holding", [])),
+        )
     for g in groups(metrics):
         _group_cells(reg, metrics, g)
     _pooled(reg, metrics)

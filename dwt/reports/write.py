@@ -92,9 +92,12 @@ def summarise(
     report_set: ReportSet, rendered: dict[str, Any], out_dir: Path, formats: tuple[str, ...]
 ) -> dict[str, Any]:
     """Write the overview and index (when all regions were rendered) and describe the run."""
+    record = None
     if report_set.overview is not None:
         rendered["overzicht"] = write_report(report_set.overview, report_set, out_dir, formats)
         index = write_index(report_set, out_dir, formats)
+        if report_set.release is not None:
+            record = write_release_record(report_set, rendered, index, out_dir)
     else:
         index = None
     return {
@@ -102,5 +105,19 @@ def summarise(
         "snapshot": report_set.snapshot,
         "reports": rendered,
         "index": index,
+        "release": record,
         "timings": report_set.timings,
     }
+
+
+def write_release_record(
+    report_set: ReportSet, rendered: dict[str, Any], index: str, out_dir: Path
+) -> dict[str, Any]:
+    """The release's published figures and its record beside the reports (dwt.release.record)."""
+    from dwt.release.record import write_figures, write_record
+
+    files = [f for item in rendered.values() for f in item["files"]] + [index]
+    figures = write_figures(out_dir, report_set.release.safe)
+    record = write_record(out_dir, report_set.release.safe, report_set.snapshot, files)
+    verdict = report_set.release.safe["disclosure"]["attacker"] or {}
+    return {"figures": str(figures), "record": str(record), "passed": verdict.get("passed")}
