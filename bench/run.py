@@ -152,6 +152,12 @@ def bench_scale(scale: float, seed: int, work: Path, reuse: bool) -> dict[str, A
             _stage(stages, "re-ingest-cli", ingest, env=env)
             _stop_local_api(Path(home))
     _stage(stages, "metrics", [dwt, "metrics", "--data-dir", str(data), "--json"])
+    d = _stage(stages, "disclosure", [py, "-m", "bench.stages", "disclosure", str(data)])
+    if d["exit_code"] == 0:
+        inner = json.loads(d["_stdout"])
+        d["disclosure_s"] = round(inner["disclosure_s"], 3)
+        d["protected"] = inner["protected"]
+        d["attacker_passed"] = inner["passed"]
     reports = base / "reports"
     shutil.rmtree(reports, ignore_errors=True)
     r = _stage(stages, "report", [py, "-m", "bench.stages", "report", str(data), str(reports)])
@@ -303,6 +309,7 @@ STAGE_ORDER = (
     "ingest-cli",
     "re-ingest-cli",
     "metrics",
+    "disclosure",
     "report",
     "report-cli",
     "floor",
@@ -363,6 +370,14 @@ def markdown(result: dict[str, Any]) -> str:
                 f"- scale {c}: "
                 + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per.items()))
                 + (f" (first run of all reports: {first_run:.1f} s)" if first_run else "")
+            )
+    lines += ["", "Disclosure step of a whole release (decide + attacker, inside its process):", ""]
+    for c in cols:
+        d = scales[c]["stages"].get("disclosure", {})
+        if d.get("disclosure_s") is not None:
+            lines.append(
+                f"- scale {c}: {d['disclosure_s']:.1f} s, {d['protected']} protected counts, "
+                f"attacker {'passed' if d['attacker_passed'] else 'FAILED'}"
             )
     lines += ["", "## Targets", "", "| target | measured | limit | met |", "|---|---:|---:|---|"]
     for t in result["targets"]:

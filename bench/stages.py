@@ -123,7 +123,36 @@ def report(data_dir: Path, out: Path) -> dict[str, Any]:
     }
 
 
-STAGES = {"peer": peer, "csvcopy": csvcopy, "floor": floor, "report": report}
+def disclosure(data_dir: Path) -> dict[str, Any]:
+    """The disclosure step of a whole release alone: decide + attacker on the exact figures."""
+    from dwt.analytics.frames import read_frames
+    from dwt.analytics.metrics import metrics_from_frames, prepare_placements
+    from dwt.config import settings_from_args
+    from dwt.release import rounding_for
+    from dwt.release.decide import decide
+    from dwt.release.tables import exact_tables
+
+    settings = settings_from_args(data_dir)
+    frames = read_frames(settings.research_zone(), None)
+    metrics = metrics_from_frames(frames)
+    tables = exact_tables(prepare_placements(frames.placements, frames.reference_waves),
+                          frames.quality)  # fmt: skip
+    started = time.perf_counter()
+    release = decide(metrics, tables, rounding_for(settings.k, settings.rounding))
+    return {
+        "disclosure_s": time.perf_counter() - started,
+        "protected": len(release.verdict.findings) if release.verdict else 0,
+        "passed": bool(release.verdict and release.verdict.passed),
+    }
+
+
+STAGES = {
+    "peer": peer,
+    "csvcopy": csvcopy,
+    "floor": floor,
+    "report": report,
+    "disclosure": disclosure,
+}
 
 
 def main(argv: list[str]) -> int:
