@@ -50,4 +50,9 @@ def run_cli(args: argparse.Namespace) -> int:
         print(f"  {name:<28} {item['seconds']:.2f} s  {', '.join(item['files'])}")
     if summary["index"]:
         print(f"  index: {summary['index']}")
+    release = summary.get("release")
+    if release:
+        verdict = "passed" if release["passed"] else "FAILED: do not send (see the record)"
+        print(f"  release record: {release['record']} (attacker {verdict}); "
+              f"check it with `dwt release check {args.out}`")  # fmt: skip
     return 0
