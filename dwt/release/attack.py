@@ -142,30 +142,25 @@ def bin_of(rounding: Rounding, value: int) -> tuple[int, int]:
     return value, value
 
 
-def read_table(points: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[int | None], int]:
-    """(cumulative events, cumulative censorings, N) as a published curve gives them back; the
+def read_table(
+    points: Sequence[Mapping[str, Any]], month_days: float
+) -> tuple[list[int], list[int | None], int]:
+    """(cumulative events, cumulative censorings, N) per month as a published curve gives them
+    back (`curves.risk_table`: events from each drop, censorings from the numbers at risk); the
     last month's censorings are unknown (the next number at risk is not shown)."""
-    events: list[int] = []
-    censored: list[int | None] = []
-    previous, running_e, running_c = 1.0, 0, 0
-    n_total = int(points[0]["at_risk"])
-    for i, point in enumerate(points):
-        n_i, s_i = int(point["at_risk"]), float(point["survival"])
-        d_i = round(n_i * (1.0 - s_i / previous)) if previous > 0 else 0
-        running_e += d_i
-        events.append(running_e)
-        if i + 1 < len(points):
-            running_c += n_i - d_i - int(points[i + 1]["at_risk"])
-            censored.append(running_c)
-        else:
-            censored.append(None)
-        previous = s_i
-    return events, censored, n_total
+    from dwt.release.curves import risk_table
+
+    table = risk_table(points, month_days)
+    censored: list[int | None] = [*table.censored[:-1], None]
+    return list(table.events), censored, table.n
 
 
 class _Builder:
     def __init__(self, pub: Published) -> None:
+        from dwt.schema import load_study
+
         self.pub = pub
+        self.month_days = load_study().month_days
         self.m = _Model()
         self.x: dict[Path, int] = {}
         r = pub.rounding
@@ -190,7 +185,7 @@ class _Builder:
     def _curve(self, curve: PublishedCurve) -> None:
         if not curve.points or curve.n not in self.x:
             return
-        events, censored, n_shown = read_table(curve.points)
+        events, censored, n_shown = read_table(curve.points, self.month_days)
         r = self.pub.rounding
         lo, hi = bin_of(r, n_shown)
         self.m.row({self.x[curve.n]: 1.0}, lo, hi)  # the first number at risk is the rounded n

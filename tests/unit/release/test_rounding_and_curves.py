@@ -96,7 +96,7 @@ def test_a_rounded_table_gives_no_exact_count_back_through_its_steps() -> None:
     exact = cv.risk_table(_exact_curve(DURATIONS, EVENTS), MONTH)
     table = cv.rounded_table(exact, r)
     points = cv.km_points(table, MONTH)
-    events, censored, n = read_table(points)
+    events, censored, n = read_table(points, MONTH)
     assert n == r.round(exact.n)  # the curve starts at the rounded count
     for w, e in enumerate(events):  # every step read back is a rounded cumulative count
         assert e == r.round(exact.events[w])
