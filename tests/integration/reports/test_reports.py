@@ -53,7 +53,7 @@ def test_writes_a_report_per_region_an_overview_and_an_index_named_by_region_and
     names = sorted(p.name for p in runs[0]["dir"].iterdir())
     expected = sorted(
         [f"duurzaamheid-{r}-2019.{ext}" for r in (*REGIONS, "overzicht") for ext in ("html", "pdf")]
-        + ["index.html"]
+        + ["index.html", "cijfers-veilig.json", "vrijgave.json"]  # the release's figures and record
     )
     assert names == expected
 
