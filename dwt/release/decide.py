@@ -105,6 +105,7 @@ def decide(
         if verdict.passed:
             break
         changed = False
+        withheld_before = len(withheld)
         curve_counts = {c.n for c in published_curves}
         level_counts = {c.n for c in published_curves if c.level is not None}
         for finding in verdict.failures:
@@ -117,22 +118,21 @@ def decide(
                 changed = True
         if not changed:
             break
-        if withheld:
+        if len(withheld) > withheld_before:  # a level lost its curve: rebuild the estimates
             safe, published_curves = _estimates(exact, reg, rounding, month, withheld)
-    tree = _apply(safe, side, shown, reg, rounding)
-    tree["disclosure"] = {
+    release = Release(rounding, reg, shown, _apply(safe, side, shown), published, verdict)
+    release.safe["disclosure"] = {
         "k": rounding.k,
         "rounding": rounding.rule,
         "threshold": rounding.threshold,
-        "suppressed_counts": sum(1 for v in shown.values() if isinstance(v, str)),
-        "hidden_counts": sum(1 for v in shown.values() if v is None),
-        "rounded_counts": sum(1 for v in shown.values() if isinstance(v, int)),
+        "suppressed_counts": release.primary,
+        "hidden_counts": release.secondary,
+        "rounded_counts": release.rounded,
         "attacker": verdict.summary() if verdict is not None else None,
         # what `dwt release check` needs to read the published tree back as the attacker does
         "hidden": sorted(list(p) for p, v in shown.items() if v is None),
         "relations_not_holding": sorted(reg.dropped),
     }
-    release = Release(rounding, reg, shown, tree, published, verdict)
     return release
 
 
@@ -368,8 +368,9 @@ def _published(reg: Registry, shown: Mapping[Path, Shown], r: Rounding,
     )
 
 
-def _apply(safe: dict[str, Any], side: Mapping[str, Any], shown: Mapping[Path, Shown],
-           reg: Registry, r: Rounding) -> dict[str, Any]:  # fmt: skip
+def _apply(
+    safe: dict[str, Any], side: Mapping[str, Any], shown: Mapping[Path, Shown]
+) -> dict[str, Any]:
     tree = safe
     tree["tables"] = copy.deepcopy(dict(side))
     for path, value in shown.items():
