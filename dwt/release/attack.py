@@ -60,6 +60,10 @@ class Published:
 
 @dataclass(frozen=True)
 class Finding:
+    """What the attacker learnt of one protected count: values from `low` to `high` fit
+    everything the release shows. Exact extremes for a count at risk; for a count shown safe
+    by the solutions found along the way, the widest range they span (`_Problem.ranges`)."""
+
     path: Path
     shown: Shown
     low: int
@@ -305,6 +309,7 @@ class _Problem:
         from scipy.optimize import Bounds, LinearConstraint
         from scipy.sparse import csr_array
 
+        self.model, self.members, self.rows = model, members, rows
         self.index = {j: i for i, j in enumerate(members)}
         data, ri, ci = [], [], []
         for r, row in enumerate(rows):
@@ -324,41 +329,119 @@ class _Problem:
         )
         self.integrality = np.ones(len(members))
 
-    def extreme(self, var: int, sign: float) -> int:
+    def signature(self, targets: Sequence[tuple[int, Path]]) -> tuple[Any, ...]:
+        """The component as data (rows, bounds, targets in local numbering): equal signatures
+        are the same problem, whatever else changed in the release (`attack`'s cache)."""
+        m = self.model
+        rows = tuple(
+            (tuple(sorted((self.index[j], a) for j, a in m.rows[r][0].items())),
+             m.rows[r][1], m.rows[r][2])
+            for r in self.rows
+        )  # fmt: skip
+        bounds = tuple((m.lo[j], m.hi[j]) for j in self.members)
+        return rows, bounds, tuple((self.index[j], path) for j, path in targets)
+
+    def solve(self, var: int | Sequence[int], sign: float) -> Any:
+        """A solution minimising (sign 1) or maximising (sign -1) one variable (or a sum)."""
         import numpy as np
         from scipy.optimize import milp
 
         c = np.zeros(len(self.index))
-        c[self.index[var]] = sign
+        for j in [var] if isinstance(var, int) else var:
+            c[self.index[j]] = sign
         res = milp(c, constraints=self.constraints, bounds=self.bounds,
                    integrality=self.integrality)  # fmt: skip
         if res.status != 0 or res.x is None:
             raise RuntimeError(
                 f"attacker: the release's own figures are infeasible ({res.message})"
             )
-        return round(float(res.x[self.index[var]]))
+        return np.rint(res.x)
+
+    def ranges(self, targets: Sequence[tuple[int, int]], exact: bool) -> dict[int, tuple[int, int]]:
+        """(low, high) of every target variable (with the number of values it must keep).
+
+        Every solution found is a witness: a release whose figures match everything shown.
+        A target whose witnesses already span its required number of values is safe (its true
+        range is at least that wide) and needs no solve of its own; the others are minimised
+        and maximised exactly, so a failing cell is always reported with its exact bounds.
+        `exact` solves every target.
+        """
+        local = [(self.index[j], need) for j, need in targets]
+        seen_lo: dict[int, int] = {}
+        seen_hi: dict[int, int] = {}
+        out: dict[int, tuple[int, int]] = {}
+
+        def witness(x: Any) -> None:
+            for t, _ in local:
+                v = int(x[t])
+                seen_lo[t] = min(seen_lo.get(t, v), v)
+                seen_hi[t] = max(seen_hi.get(t, v), v)
+
+        def proven(i: int, need: int) -> bool:
+            return i in seen_lo and seen_hi[i] - seen_lo[i] + 1 >= need
+
+        # Two solves that move every target not yet proven at once, while that proves some.
+        needs = dict(local)
+        open_ = [(j, i) for (j, _), (i, _) in zip(targets, local, strict=True)]
+        while not exact and len(open_) > 2:
+            every = [j for j, _ in open_]
+            witness(self.solve(every, 1.0))
+            witness(self.solve(every, -1.0))
+            left = [(j, i) for j, i in open_ if not proven(i, needs[i])]
+            if len(left) == len(open_):
+                break
+            open_ = left
+        for (i, need), (j, _) in zip(local, targets, strict=True):
+            if not exact and proven(i, need):
+                out[j] = (seen_lo[i], seen_hi[i])
+                continue
+            low, high = self.solve(j, 1.0), self.solve(j, -1.0)
+            witness(low)
+            witness(high)
+            out[j] = (int(low[i]), int(high[i]))
+        return out
 
 
-def attack(pub: Published, targets: Sequence[Path] | None = None) -> Verdict:
-    """Bound every protected count (suppressed or hidden; or `targets`) over the whole release."""
+def attack(
+    pub: Published,
+    targets: Sequence[Path] | None = None,
+    exact: bool = False,
+    cache: dict[Any, dict[Path, tuple[int, int]]] | None = None,
+) -> Verdict:
+    """Bound every protected count (suppressed or hidden; or `targets`) over the whole release.
+
+    `exact`: minimise and maximise every target (else a target its witnesses already prove safe
+    is not solved again: `_Problem.ranges`). `cache`: kept between calls (`decide`'s rounds), a
+    component that did not change is not attacked again.
+    """
     b = _Builder(pub)
     n_vars, rows = len(b.m.lo), b.m.rows
     if targets is None:
         targets = [p for p, s in sorted(pub.cells.items()) if s is None or isinstance(s, str)]
     component = _components(n_vars, rows)
-    problems: dict[int, _Problem] = {}
-    findings = []
+    members: dict[int, list[int]] = {}
+    for i in range(n_vars):
+        members.setdefault(component[i], []).append(i)
+    in_rows: dict[int, list[int]] = {}
+    for r, (coefs, _, _) in enumerate(rows):
+        in_rows.setdefault(component[next(iter(coefs))], []).append(r)
+    grouped: dict[int, list[Path]] = {}
     for path in targets:
-        j = b.x[path]
-        root = component[j]
-        if root not in problems:
-            members = [i for i in range(n_vars) if component[i] == root]
-            in_rows = [
-                r for r, (coefs, _, _) in enumerate(rows) if component[next(iter(coefs))] == root
-            ]
-            problems[root] = _Problem(b.m, members, in_rows)
-        problem = problems[root]
-        low, high = problem.extreme(j, 1.0), problem.extreme(j, -1.0)
-        shown = pub.cells[path]
-        findings.append(Finding(path, shown, low, high, _required(shown, pub.rounding)))
+        grouped.setdefault(component[b.x[path]], []).append(path)
+    ranges: dict[Path, tuple[int, int]] = {}
+    for root, paths in grouped.items():
+        problem = _Problem(b.m, members[root], in_rows.get(root, []))
+        key = problem.signature([(b.x[p], p) for p in paths]) if cache is not None else None
+        if cache is not None and key in cache:
+            ranges.update(cache[key])
+            continue
+        need = [(b.x[p], _required(pub.cells[p], pub.rounding)) for p in paths]
+        found = problem.ranges(need, exact)
+        solved = {p: found[b.x[p]] for p in paths}
+        ranges.update(solved)
+        if cache is not None:
+            cache[key] = solved
+    findings = [
+        Finding(p, pub.cells[p], *ranges[p], _required(pub.cells[p], pub.rounding)) for p in targets
+    ]
     return Verdict(findings, n_vars, len(rows))

@@ -97,11 +97,12 @@ def decide(
     safe, published_curves = _estimates(exact, reg, rounding, month, withheld)
     copies = _copy_classes(reg)
     verdict = None
+    attacked: dict[Any, Any] = {}  # components already attacked, by their problem (attack's cache)
     for _ in range(MAX_ROUNDS):
         published = _published(reg, shown, rounding, published_curves)
         if not run_attacker:
             break
-        verdict = attack(published)
+        verdict = attack(published, cache=attacked)
         if verdict.passed:
             break
         changed = False

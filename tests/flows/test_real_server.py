@@ -82,7 +82,9 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: list[Pat
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in logs)
+    tails = "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in logs if p.exists()
+    )
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
 
 

@@ -33,19 +33,19 @@ SUM = [((("a",), ("b",), ("c",)), ("total",))]
 
 def test_route_1_the_bound_itself_pins_two_small_cells_under_exact_counts() -> None:
     values = {("a",): 4, ("b",): 4, ("c",): 12, ("total",): 20}
-    verdict = attack(Published(NONE, shown(NONE, values), sums=SUM))
+    verdict = attack(Published(NONE, shown(NONE, values), sums=SUM), exact=True)
     assert bounds(verdict, ("a",)) == (4, 4) and not verdict.passed
 
 
 def test_route_1_gender_two_hidden_cells_that_leave_2_are_one_person_each() -> None:
     values = {("a",): 1, ("b",): 1, ("c",): 8, ("total",): 10}
-    verdict = attack(Published(NONE, shown(NONE, values), sums=SUM))
+    verdict = attack(Published(NONE, shown(NONE, values), sums=SUM), exact=True)
     assert bounds(verdict, ("a",)) == (1, 1) and bounds(verdict, ("b",)) == (1, 1)
 
 
 def test_route_1_is_closed_by_rounding_every_count_and_the_total_on_its_own() -> None:
     values = {("a",): 4, ("b",): 4, ("c",): 12, ("total",): 20}
-    verdict = attack(Published(MID6, shown(MID6, values), sums=SUM))
+    verdict = attack(Published(MID6, shown(MID6, values), sums=SUM), exact=True)
     assert verdict.passed, verdict.summary()
     assert all(f.candidates >= 5 for f in verdict.findings)
 
@@ -54,9 +54,9 @@ def test_route_1_where_rounding_alone_narrows_secondary_suppression_frees_the_ce
     # 1 + 1 + 8 = 10: rounded, 9 - 9 leaves the two small cells 1..4 together at most 5, so
     # each is 1..4 (fewer than k values). `decide` then hides the shown cell beside them.
     values = {("a",): 1, ("b",): 1, ("c",): 8, ("total",): 10}
-    verdict = attack(Published(MID6, shown(MID6, values), sums=SUM))
+    verdict = attack(Published(MID6, shown(MID6, values), sums=SUM), exact=True)
     assert bounds(verdict, ("a",)) == (1, 4) and not verdict.passed
-    verdict = attack(Published(MID6, shown(MID6, values, hidden={("c",)}), sums=SUM))
+    verdict = attack(Published(MID6, shown(MID6, values, hidden={("c",)}), sums=SUM), exact=True)
     assert verdict.passed, verdict.summary()
 
 
@@ -75,7 +75,7 @@ def test_route_3_curve_steps_give_a_hidden_count_back_from_an_exact_curve() -> N
     cells = {("g", "placements"): None, ("g", "events", "retention"): None}
     curve = PublishedCurve(("g", "curve"), ("g", "placements"), ("g",), "retention", None,
                            tuple(points))  # fmt: skip
-    verdict = attack(Published(NONE, cells, curves=[curve]))
+    verdict = attack(Published(NONE, cells, curves=[curve]), exact=True)
     assert bounds(verdict, ("g", "placements")) == (14, 14)
 
 
@@ -85,7 +85,7 @@ def test_route_3_is_closed_by_a_curve_from_the_rounded_risk_table() -> None:
     cells = {("g", "placements"): None, ("g", "events", "retention"): None}
     curve = PublishedCurve(("g", "curve"), ("g", "placements"), ("g",), "retention", None,
                            tuple(points))  # fmt: skip
-    verdict = attack(Published(MID6, cells, curves=[curve]))
+    verdict = attack(Published(MID6, cells, curves=[curve]), exact=True)
     low, high = bounds(verdict, ("g", "placements"))
     assert (low, high) == (13, 18)  # the bin of 15: nothing beyond the rounded count
     low, high = bounds(verdict, ("g", "events", "retention"))
@@ -98,13 +98,13 @@ QUALITY = [((("q", "quarantined"), ("response", "respondents")), ("q", "delivere
 
 def test_route_4_the_quality_appendix_gives_the_quarantine_count_back() -> None:
     values = {("q", "delivered"): 40, ("q", "quarantined"): 2, ("response", "respondents"): 38}
-    verdict = attack(Published(NONE, shown(NONE, values), sums=QUALITY))
+    verdict = attack(Published(NONE, shown(NONE, values), sums=QUALITY), exact=True)
     assert bounds(verdict, ("q", "quarantined")) == (2, 2)
 
 
 def test_route_4_is_closed_by_rounding_delivered_and_curated_counts_on_their_own() -> None:
     values = {("q", "delivered"): 40, ("q", "quarantined"): 2, ("response", "respondents"): 38}
-    verdict = attack(Published(MID6, shown(MID6, values), sums=QUALITY))
+    verdict = attack(Published(MID6, shown(MID6, values), sums=QUALITY), exact=True)
     assert verdict.passed, verdict.summary()
 
 
@@ -114,13 +114,13 @@ POOLED = [((("r1",), ("r2",), ("r3",)), ("all",))]
 
 def test_route_5_copies_across_outputs_pool_into_a_pin() -> None:
     values = {("r1",): 3, ("r2",): 30, ("r3",): 17, ("all",): 50}
-    verdict = attack(Published(NONE, shown(NONE, values), sums=POOLED))
+    verdict = attack(Published(NONE, shown(NONE, values), sums=POOLED), exact=True)
     assert bounds(verdict, ("r1",)) == (3, 3)
 
 
 def test_route_5_is_closed_when_the_release_is_decided_as_a_whole() -> None:
     values = {("r1",): 3, ("r2",): 30, ("r3",): 17, ("all",): 50}
-    verdict = attack(Published(MID6, shown(MID6, values), sums=POOLED))
+    verdict = attack(Published(MID6, shown(MID6, values), sums=POOLED), exact=True)
     assert verdict.passed, verdict.summary()
 
 
@@ -131,7 +131,7 @@ def test_five_small_regions_under_a_small_total_are_pinned_until_the_total_is_hi
     regions = [(f"r{i}",) for i in range(5)]
     values = {**{r: 1 for r in regions}, ("all",): 5}
     sums = [(tuple(regions), ("all",))]
-    verdict = attack(Published(MID6, shown(MID6, values), sums=sums))
+    verdict = attack(Published(MID6, shown(MID6, values), sums=sums), exact=True)
     assert bounds(verdict, ("r0",)) == (1, 2) and not verdict.passed
-    verdict = attack(Published(MID6, shown(MID6, values, hidden={("all",)}), sums=sums))
+    verdict = attack(Published(MID6, shown(MID6, values, hidden={("all",)}), sums=sums), exact=True)
     assert verdict.passed, verdict.summary()
