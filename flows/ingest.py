@@ -60,9 +60,9 @@ def run_ingest(
             progress("reading files", n, len(plan.to_load))
         readable = [item for item in loaded if isinstance(item, steps.Loaded)]
         validated, gx = (
-            step(steps.validate_all, name="validate")(readable, validator or _validator())
+            step(steps.validate_all, name="validate")(readable, validator or _validator(settings))
             if readable
-            else ([], {})
+            else ([], steps.Checked({}, []))
         )
         if readable:
             progress("validating", 1, 1)
@@ -152,10 +152,12 @@ def mark_crashed(owner: str) -> None:
         logger.warning("ingest run %s had died holding the lake: marked crashed", run_id)
 
 
-def _validator() -> Validator:
+def _validator(settings: Settings) -> Validator:
+    """The validator of an ingest: GX's project folder in the lake's restricted zone."""
+    from dwt.validation.gxcontext import project_dir
     from dwt.validation.runner import Validator
 
-    return Validator()
+    return Validator(project=project_dir(settings.restricted_dir))
 
 
 @flow(name="ingest", log_prints=False)

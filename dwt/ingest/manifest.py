@@ -126,12 +126,16 @@ class RunResult:
         return {**self.summary, "changed": self.changed, "exit_code": self.exit_code}
 
 
-def run_summary(run_id: str, results: list[FileResult], missing: list[str]) -> dict[str, Any]:
+def run_summary(
+    run_id: str, results: list[FileResult], missing: list[str], data_docs: str | None = None
+) -> dict[str, Any]:
+    """`data_docs`: the run's GX Data Docs index, as a path under the data dir (restricted)."""
     files = sorted(results, key=lambda r: r.path)
     return {
         "run_id": run_id,
         "files": [r.public() for r in files],
         "missing": sorted(missing),
+        "data_docs": data_docs,
     }
 
 
@@ -150,6 +154,11 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         )
     lines += ["", f"Not delivered ({len(summary['missing'])}):", ""]
     lines += [f"- {m}" for m in summary["missing"]] or ["- none"]
+    if summary.get("data_docs"):
+        lines += [
+            "",
+            f"Validation results (GX Data Docs, restricted zone): `{summary['data_docs']}`",
+        ]
     return "\n".join(lines) + "\n"
 
 

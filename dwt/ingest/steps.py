@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dwt.ingest.curate import RegionOutput
-    from dwt.validation.runner import Validator
+    from dwt.validation.runner import RowValidation, Validator
 
 
 @dataclass
@@ -65,6 +65,15 @@ class Loaded:
     unknown_columns: list[str]
     typed: pd.DataFrame | None = None
     reasons: pd.Series | None = None
+
+
+@dataclass
+class Checked:
+    """What GX said of one ingest: count summaries per instrument (stored as JSON) and the
+    validation results per instrument and wave, (batch id, result), that its Data Docs show."""
+
+    summaries: dict[str, Any]
+    pages: list[tuple[str, Any]]
 
 
 @dataclass
@@ -174,22 +183,25 @@ def _rejected(d: Delivery, sha: str, reason: str) -> FileResult:
 
 
 # ----------------------------------------------------------------------------- validate
-def validate_all(loaded: list[Loaded], validator: Validator) -> tuple[list[Any], dict[str, Any]]:
-    """Validate every loaded file, one GX run per instrument (dependency order of the study)."""
+def validate_all(loaded: list[Loaded], validator: Validator) -> tuple[list[Any], Checked]:
+    """Validate every loaded file, one GX run per instrument and wave (dependency order of the
+    study)."""
     out: list[Any] = []
-    summaries: dict[str, Any] = {}
+    checked = Checked({}, [])
     for name in validator.study.instruments:
         group = [item for item in loaded if item.delivery.instrument == name]
         if group:
-            items, summary = validate_instrument(group, load_instrument(name), validator)
+            items, validation = validate_instrument(group, load_instrument(name), validator)
             out.extend(items)
-            summaries[name] = summary
-    return out, summaries
+            if validation is not None:
+                checked.summaries[name] = validation.summary
+                checked.pages.extend(validation.results)
+    return out, checked
 
 
 def validate_instrument(
     loaded: list[Loaded], instrument: Instrument, validator: Validator
-) -> tuple[list[Loaded | FileResult], dict[str, Any]]:
+) -> tuple[list[Loaded | FileResult], RowValidation | None]:
     """Parse and validate every loaded file of one instrument together.
 
     One GX run judges the files (required columns, at least one row), one parse and one GX
@@ -213,7 +225,7 @@ def validate_instrument(
         else:
             kept.append(item)
     if not kept:
-        return out, {}
+        return out, None
     raw = pd.concat([k.raw for k in kept], ignore_index=True)
     typed, parse_reasons = parse_table(raw, instrument, validator.study)
     parse_reasons = parse_reasons.apply(list)
@@ -241,7 +253,7 @@ def validate_instrument(
         item.reasons = pd.Series(merged[offset : offset + n], index=item.typed.index, dtype=object)
         offset += n
         out.append(item)
-    return out, validation.summary
+    return out, validation
 
 
 def _key_columns(instrument: Instrument) -> list[str]:
@@ -331,7 +343,7 @@ def commit(
     curated: dict[str, RegionOutput],
     key: bytes,
     run_id: str,
-    gx_summaries: dict[str, Any],
+    checked: Checked,
 ) -> RunResult:
     """Record every file's outcome and counts, the quality table and the snapshot; then commit
     both zones at once."""
@@ -371,8 +383,9 @@ def commit(
     from dwt.ingest.quality import write_quality
 
     write_manifest(tx, files)
-    for instrument, summary in gx_summaries.items():
+    for instrument, summary in checked.summaries.items():
         tx.write_bytes("restricted", f"gx/{instrument}.json", dumps_json(summary))
+    docs = data_docs(tx, checked, run_id)
     quality = {region: out.quality for region, out in curated.items()}
     write_quality(tx, study, files, quality, plan.missing)
     write_snapshot(tx, files, key)
@@ -381,4 +394,23 @@ def commit(
         # the zone writes into the inode both copies share (the copy is hard-linked).
         tx.write_bytes("restricted", AUDIT_FILE, b"")
     tx.commit()
-    return RunResult(run_summary(run_id, results, plan.discovery.missing), changed=True)
+    summary = run_summary(run_id, results, plan.discovery.missing, docs)
+    return RunResult(summary, changed=True)
+
+
+DATA_DOCS = Path("gx") / "docs"  # in the restricted zone: one GX Data Docs site per ingest
+
+
+def data_docs(tx: Transaction, checked: Checked, run_id: str) -> str | None:
+    """Build this ingest's GX Data Docs into the staged restricted zone (`gx/docs/<run id>/`);
+    the site's index as a path under the data dir, or None when nothing was validated.
+    Sites of earlier ingests stay: each run log links to its own."""
+    if not checked.pages:
+        return None
+    from dwt.validation.datadocs import build_data_docs
+
+    site = DATA_DOCS / run_id
+    tx.remove_tree("restricted", site)  # never write into an inode the live zone shares
+    index = build_data_docs(checked.pages, tx.path("restricted", site), run_id)
+    assert index is not None
+    return f"restricted/{(site / index.name).as_posix()}"

@@ -1,20 +1,69 @@
 """The process's one Great Expectations context (lazy; GX costs seconds to import).
 
-Everything GX-related asks `gx_context()`: the import, the ephemeral context and its pandas
-data source are paid for once per process, with progress bars and usage statistics off.
+Everything GX-related asks `gx_context()`: the import, the context and its pandas data source
+are paid for once per process, with progress bars and usage statistics off.
+
+The context is a file-system one (`FileDataContext`) whose project folder lives in the
+restricted zone (`restricted/gx/project/`, `project_dir`): its `great_expectations.yml` holds
+only configuration (the data source and its asset names, never a value). Its stores are in
+memory, so GX itself writes nothing else there: validation results live as long as the
+ingest that produced them, and the Data Docs site of an ingest is built into the ingest's
+staged restricted zone (`dwt.validation.datadocs`), committed with everything else.
+
+GX 1.x keeps one "active" context per process (its project manager), so a process opens one
+project: the first one asked for. A process ingests one data dir; tests that ingest several
+lakes in one process share the first lake's project (the Data Docs still land in each
+lake's own zone). A process that validates outside an ingest (a notebook, a unit test) and
+names no project gets one in a temporary folder, removed when the process ends.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
+from dwt.files import write_atomic
+
 DATASOURCE = "dwt"
+PROJECT = Path("gx") / "project"  # inside the restricted zone
+
+_IN_MEMORY = {"class_name": "InMemoryStoreBackend"}
+# The whole GX configuration, written once when the project folder is new. Stores in memory:
+# nothing of a run (results, suites) is persisted by GX outside the ingest's own commit.
+PROJECT_CONFIG: dict[str, Any] = {
+    "config_version": 4.0,
+    "plugins_directory": None,
+    "config_variables_file_path": None,
+    "stores": {
+        name: {"class_name": cls, "store_backend": dict(_IN_MEMORY)}
+        for name, cls in (
+            ("expectations_store", "ExpectationsStore"),
+            ("validation_results_store", "ValidationResultsStore"),
+            ("checkpoint_store", "CheckpointStore"),
+            ("validation_definition_store", "ValidationDefinitionStore"),
+        )
+    },
+    "expectations_store_name": "expectations_store",
+    "validation_results_store_name": "validation_results_store",
+    "checkpoint_store_name": "checkpoint_store",
+    "data_docs_sites": {},  # a site per ingest is configured while it is built
+    "analytics_enabled": False,
+    # tqdm bars on stderr would clutter non-interactive runs and their logs
+    "progress_bars": {"globally": False, "metric_calculations": False},
+    "fluent_datasources": {},
+}
 
 _lock = threading.Lock()
 _context: Any = None
 contexts_created = 0  # how often this process paid for a GX context (tests check it is 1)
+
+
+def project_dir(restricted_root: Path) -> Path:
+    """The GX project folder of a restricted zone."""
+    return Path(restricted_root) / PROJECT
 
 
 def import_gx() -> Any:
@@ -25,18 +74,40 @@ def import_gx() -> Any:
     return great_expectations
 
 
-def gx_context() -> Any:
-    """The single ephemeral GX context (an `EphemeralDataContext`), created on first use."""
+def gx_context(project: Path | None = None) -> Any:
+    """The process's file-system GX context, created on first use in `project` (a folder);
+    later calls return it whatever `project` they name (see the module docstring)."""
     global _context, contexts_created
     with _lock:
         if _context is None:
+            if project is None:
+                project = _temporary_project()
             gx = import_gx()
-            from great_expectations.data_context.types.base import ProgressBarsConfig
-
-            context = gx.get_context(mode="ephemeral")
-            # tqdm bars on stderr would clutter non-interactive runs and their logs
-            context.variables.progress_bars = ProgressBarsConfig(globally=False)
-            context.data_sources.add_pandas(DATASOURCE)
+            _write_config(Path(project))
+            context = gx.get_context(mode="file", context_root_dir=str(project))
+            try:
+                context.data_sources.get(DATASOURCE)
+            except KeyError:
+                context.data_sources.add_pandas(DATASOURCE)
             _context = context
             contexts_created += 1
         return _context
+
+
+def _temporary_project() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="dwt-gx-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _write_config(project: Path) -> None:
+    import yaml
+
+    config = project / "great_expectations.yml"
+    if not config.exists():
+        text = yaml.safe_dump(copy.deepcopy(PROJECT_CONFIG), sort_keys=False)
+        write_atomic(config, text.encode())

@@ -1,9 +1,10 @@
 """Run the generated suites with Great Expectations: one context per process.
 
 GX start-up (import, context, data source) is paid once per process; suites are built once
-per instrument. `validate_rows` runs one GX validation over all rows of one instrument (all
-files of an ingest at once) and maps failing rows back to value-free reasons. What may be
-stored (`RowValidation.summary`) holds counts only: no values, no row indices.
+per instrument. `validate_rows` runs one GX validation over the rows of one instrument (all
+files of an ingest at once: a page of the ingest's Data Docs per instrument, named by the waves
+it holds) and maps failing rows back to value-free reasons.
+What may be stored (`RowValidation.summary`) holds counts only: no values, no row indices.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dwt.errors import ValidationRunError
 from dwt.files import write_atomic
 from dwt.schema import Instrument, Study, load_study
 from dwt.validation import gxcontext
-from dwt.validation.prepare import prepare
+from dwt.validation.prepare import WAVE_COLUMN, prepare
 from dwt.validation.suites import build_file_suite, build_suite, files_table
 
 if TYPE_CHECKING:
@@ -40,29 +41,36 @@ ROW_RESULT_FORMAT: dict[str, Any] = {
 class RowValidation:
     reasons: pd.Series  # index = the typed frame's index; a list of reasons per row
     summary: dict[str, Any]  # counts per expectation; safe to store (restricted zone)
-    raw: Any = None  # GX's ExpectationSuiteValidationResult; never store it in data/curated
+    # GX's ExpectationSuiteValidationResult of the run, as (batch id, result): what the Data Docs
+    # show. Never store them in data/curated.
+    results: tuple[tuple[str, Any], ...] = ()
 
 
 class Validator:
     """Validates typed frames of any instrument; suites are built once and reused."""
 
-    def __init__(self, study: Study | None = None) -> None:
+    def __init__(self, study: Study | None = None, project: Path | None = None) -> None:
+        """`project`: the GX project folder the process's context opens, if it is the first
+        (`gxcontext.project_dir(restricted zone)`; see `dwt.validation.gxcontext`)."""
         self.study = study or load_study()
+        self.project = project
         self._row_suites: dict[str, gx.ExpectationSuite] = {}
         self._file_suites: dict[str, gx.ExpectationSuite] = {}
         self._batch_definitions: dict[str, Any] = {}
 
     @property
     def context(self) -> Any:
-        return gxcontext.gx_context()
+        return gxcontext.gx_context(self.project)
 
     def row_suite(self, instrument: Instrument) -> gx.ExpectationSuite:
         if instrument.name not in self._row_suites:
+            self.context  # noqa: B018 (the context opens this validator's project first)
             self._row_suites[instrument.name] = build_suite(instrument, self.study)
         return self._row_suites[instrument.name]
 
     def file_suite(self, instrument: Instrument) -> gx.ExpectationSuite:
         if instrument.name not in self._file_suites:
+            self.context  # noqa: B018 (the context opens this validator's project first)
             self._file_suites[instrument.name] = build_file_suite(instrument)
         return self._file_suites[instrument.name]
 
@@ -86,10 +94,14 @@ class Validator:
             empty = pd.Series([], index=typed.index, dtype=object)
             return RowValidation(empty, _summary(instrument, 0, []))
         frame = prepare(typed, instrument, self.study)
-        result = self._validate(f"{instrument.name}.rows", frame, suite, ROW_RESULT_FORMAT)
+        # One GX run over every row (per wave would cost a run each: five times the time of a
+        # first load of five waves). A yearly ingest holds one wave: its page is the wave's.
+        asset = f"{instrument.name}.rows{_waves_label(typed)}"
+        batch_id, result = self._validate(asset, frame, suite, ROW_RESULT_FORMAT)
         _raise_on_errors(result.results)
-        reasons = _reasons_per_row(result.results, typed.index, parse_reasons)
-        return RowValidation(reasons, _summary(instrument, len(typed), result.results), result)
+        reasons = _reasons_per_row(_failing_rows(result.results), typed.index, parse_reasons)
+        summary = _summary(instrument, len(typed), [result])
+        return RowValidation(reasons, summary, ((batch_id, result),))
 
     def validate_file(self, frame: pd.DataFrame, instrument: Instrument) -> list[str]:
         """Reasons to reject a whole file: missing required columns, no data rows."""
@@ -101,16 +113,16 @@ class Validator:
             return []
         table = files_table(frames, instrument)
         suite = self.file_suite(instrument)
-        result = self._validate(f"{instrument.name}.files", table, suite, ROW_RESULT_FORMAT)
+        _, result = self._validate(f"{instrument.name}.files", table, suite, ROW_RESULT_FORMAT)
         _raise_on_errors(result.results)
-        reasons = _reasons_per_row(result.results, table.index, None)
+        reasons = _reasons_per_row(_failing_rows(result.results), table.index, None)
         return [list(r) for r in reasons.to_list()]
 
     def _validate(
         self, asset_name: str, frame: pd.DataFrame, suite: Any, result_format: dict[str, Any]
-    ) -> Any:
+    ) -> tuple[str, Any]:
         batch = self._batch_definition(asset_name).get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(suite, result_format=result_format)
+        return str(batch.id), batch.validate(suite, result_format=result_format)
 
     def _batch_definition(self, asset_name: str) -> Any:
         if asset_name not in self._batch_definitions:
@@ -154,27 +166,37 @@ def _raised(info: Any) -> bool:
     return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
-def _reasons_per_row(
-    results: list[Any], index: pd.Index, parse_reasons: pd.Series | None
-) -> pd.Series:
-    positions: list[int] = []
-    labels: list[str] = []
-    columns: list[str] = []
+def _waves_label(typed: pd.DataFrame) -> str:
+    """The waves of an ingest's rows as ".2019" or ".2017-2021" ("" outside an ingest)."""
+    if WAVE_COLUMN not in typed.columns or typed.empty:
+        return ""
+    waves = sorted({int(w) for w in typed[WAVE_COLUMN].unique()})
+    return f".{waves[0]}" if len(waves) == 1 else f".{waves[0]}-{waves[-1]}"
+
+
+def _failing_rows(results: list[Any]) -> dict[int, list[tuple[str, str]]]:
+    """Row position -> (reason, column) of every failing expectation, in suite order."""
+    failing: dict[int, list[tuple[str, str]]] = {}
     for r in results:
         if r.success:
             continue
-        failing = r.result.get("unexpected_index_list") or []
         meta = r.expectation_config.meta
-        positions.extend(int(p) for p in failing)
-        labels.extend([meta["reason"]] * len(failing))
-        columns.extend([meta["column"]] * len(failing))
+        for p in r.result.get("unexpected_index_list") or []:
+            failing.setdefault(int(p), []).append((meta["reason"], meta["column"]))
+    return failing
+
+
+def _reasons_per_row(
+    failing: dict[int, list[tuple[str, str]]], index: pd.Index, parse_reasons: pd.Series | None
+) -> pd.Series:
     unparsed = _unparsed_columns(parse_reasons)
     per_row: list[list[str]] = [[] for _ in range(len(index))]
-    for pos, reason, column in zip(positions, labels, columns, strict=True):
-        # results come in suite (schema) order; a reason twice for one row (both ends of a
-        # window) is kept once
-        if reason not in per_row[pos] and column not in unparsed.get(pos, ()):
-            per_row[pos].append(reason)
+    for pos, found in failing.items():
+        for reason, column in found:
+            # results come in suite (schema) order; a reason twice for one row (both ends of
+            # a window) is kept once
+            if reason not in per_row[pos] and column not in unparsed.get(pos, ()):
+                per_row[pos].append(reason)
     return pd.Series(per_row, index=index, dtype=object)
 
 
@@ -189,22 +211,25 @@ def _unparsed_columns(parse_reasons: pd.Series | None) -> dict[int, set[str]]:
     }
 
 
-def _summary(instrument: Instrument, rows: int, results: list[Any]) -> dict[str, Any]:
+def _summary(instrument: Instrument, rows: int, runs: list[Any]) -> dict[str, Any]:
+    """Counts per expectation of the run (none for an empty frame)."""
     from great_expectations import __version__
 
+    entries = [
+        {
+            "expectation": r.expectation_config.type,
+            "column": (r.expectation_config.meta or {}).get("column"),
+            "reason": (r.expectation_config.meta or {}).get("reason"),
+            "success": bool(r.success),
+            "element_count": int(r.result.get("element_count") or 0),
+            "unexpected_count": int(r.result.get("unexpected_count") or 0),
+        }
+        for run in runs
+        for r in run.results
+    ]
     return {
         "instrument": instrument.name,
         "rows": rows,
         "great_expectations": __version__,
-        "expectations": [
-            {
-                "expectation": r.expectation_config.type,
-                "column": (r.expectation_config.meta or {}).get("column"),
-                "reason": (r.expectation_config.meta or {}).get("reason"),
-                "success": bool(r.success),
-                "element_count": int(r.result.get("element_count") or 0),
-                "unexpected_count": int(r.result.get("unexpected_count") or 0),
-            }
-            for r in results
-        ],
+        "expectations": entries,
     }

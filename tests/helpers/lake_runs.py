@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,12 +93,22 @@ def without_run_ids(data_dir: Path) -> dict[str, Any]:
 RUN_ID_FILES = {"restricted": "manifest.json"}
 
 
+DATA_DOCS = "gx/docs/"  # restricted: one GX Data Docs site per ingest, named by its run
+_RUN_STAMPS = re.compile(r"\d{8}T\d{6}(?:Z-[0-9a-f]{6}|\.\d{6}Z)")
+
+
 def digest_but_run_ids(data_dir: Path) -> dict[str, Any]:
-    """Every byte of both zones, except the run id inside the manifest."""
+    """Every byte of both zones, except the run id inside the manifest and the GX Data Docs
+    sites (each run's own: its id and times are in every page); of those, which pages exist."""
     digest: dict[str, Any] = lake_digest(data_dir)
     for zone, name in RUN_ID_FILES.items():
         digest[zone].pop(name, None)
     digest["run_id_files"] = without_run_ids(data_dir)
+    sites = [p for p in digest["restricted"] if p.startswith(DATA_DOCS) and p.endswith(".html")]
+    digest["data_docs_pages"] = sorted(_RUN_STAMPS.sub("<run>", p) for p in sites)
+    digest["restricted"] = {
+        p: h for p, h in digest["restricted"].items() if not p.startswith(DATA_DOCS)
+    }
     return digest
 
 
