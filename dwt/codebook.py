@@ -81,9 +81,8 @@ def table_columns(table: str) -> list[dict[str, Any]]:
     """Columns of a curated table as exported: partition columns first, then the schema's."""
     spec = curated_tables()[table]
     cols = [{"name": p, **PARTITION_COLUMNS[p]} for p in spec.partition]
-    return cols + [
-        {k: c[k] for k in ("name", "type", "label", "description", "codes")} for c in spec.columns
-    ]
+    keys = ("name", "type", "label", "description", "codes", "missing_reason", "reason_of")
+    return cols + [{k: c[k] for k in keys if k in c} for c in spec.columns]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +226,7 @@ def _parsing_blocks(study: Study) -> Iterator[Block]:
         ["date formats", ", ".join(p["date_formats"]) + " (and native date cells)"],
         ["booleans true / ja", ", ".join(p["booleans"]["true"])],
         ["booleans false / nee", ", ".join(p["booleans"]["false"])],
-        ["missing codes (surveys)", ", ".join(p["missing_codes"]) + " (read as missing)"],
+        ["missing codes (surveys)", ", ".join(study.missing_codes) + " (read as missing)"],
         ["list separators", " ".join(p["list_separators"])],
         [
             "headers",

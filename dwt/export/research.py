@@ -115,10 +115,17 @@ def _expand_lists(
     return out_cols, [expand(row) for row in rows]
 
 
+def source_columns(table: str, fmt: str) -> list[dict[str, Any]]:
+    """The curated columns the `fmt` export of `table` is written from: all of them for
+    Parquet; sav, dta and csv leave out the `<item>__missing` reason columns."""
+    columns = table_columns(table)
+    return columns if fmt == "parquet" else [c for c in columns if "reason_of" not in c]
+
+
 def export_columns(table: str, fmt: str) -> list[dict[str, Any]]:
     """The columns of `table` as the `fmt` export holds them (lists as 0/1 flags but in
     Parquet, which keeps them as lists)."""
-    columns = table_columns(table)
+    columns = source_columns(table, fmt)
     return columns if fmt == "parquet" else _expand_lists(columns, [])[0]
 
 
@@ -335,7 +342,7 @@ def export_research(zone: ResearchZone, out: Path, fmt: str) -> list[Path]:
     written: list[Path] = []
     try:
         for table in research_tables():
-            columns = table_columns(table)
+            columns = source_columns(table, fmt)
             path = out / f"{table}.{fmt}"
             if fmt == "parquet":
                 _write_parquet(con, table, columns, path)
