@@ -68,6 +68,21 @@ def spss_code_values(codes: dict[str, Any]) -> dict[str, int]:
     return {code: i for i, code in enumerate(codes, start=1)}
 
 
+def spss_missing_values() -> dict[str, int]:
+    """SPSS user-missing value of each coded reason: the delivered code (-9, -8)."""
+    return {r.code: int(r.raw) for r in load_study().coded_missing_reasons if r.raw}
+
+
+def missing_value_labels() -> dict[str, str]:
+    """Value label of each coded reason in sav and dta: its Dutch label ("geen antwoord")."""
+    return {r.code: r.label["nl"] for r in load_study().coded_missing_reasons}
+
+
+def stata_missing_letters() -> dict[str, str]:
+    """Stata extended missing value of each coded reason, as its letter (.a -> "a")."""
+    return {r.code: str(r.stata) for r in load_study().coded_missing_reasons}
+
+
 def list_variable_name(column: str, code: str) -> str:
     """0/1 variable for one code of a list column: `signals` + `werkdruk` -> `signal_werkdruk`."""
     return f"{column.removesuffix('s')}_{code}"
