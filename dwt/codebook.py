@@ -68,6 +68,21 @@ def spss_code_values(codes: dict[str, Any]) -> dict[str, int]:
     return {code: i for i, code in enumerate(codes, start=1)}
 
 
+def spss_missing_values() -> dict[str, int]:
+    """SPSS user-missing value of each coded reason: the delivered code (-9, -8)."""
+    return {r.code: int(r.raw) for r in load_study().coded_missing_reasons if r.raw}
+
+
+def missing_value_labels() -> dict[str, str]:
+    """Value label of each coded reason in sav and dta: its Dutch label ("geen antwoord")."""
+    return {r.code: r.label["nl"] for r in load_study().coded_missing_reasons}
+
+
+def stata_missing_letters() -> dict[str, str]:
+    """Stata extended missing value of each coded reason, as its letter (.a -> "a")."""
+    return {r.code: str(r.stata) for r in load_study().coded_missing_reasons}
+
+
 def list_variable_name(column: str, code: str) -> str:
     """0/1 variable for one code of a list column: `signals` + `werkdruk` -> `signal_werkdruk`."""
     return f"{column.removesuffix('s')}_{code}"
@@ -81,9 +96,8 @@ def table_columns(table: str) -> list[dict[str, Any]]:
     """Columns of a curated table as exported: partition columns first, then the schema's."""
     spec = curated_tables()[table]
     cols = [{"name": p, **PARTITION_COLUMNS[p]} for p in spec.partition]
-    return cols + [
-        {k: c[k] for k in ("name", "type", "label", "description", "codes")} for c in spec.columns
-    ]
+    keys = ("name", "type", "label", "description", "codes", "missing_reason", "reason_of")
+    return cols + [{k: c[k] for k in keys if k in c} for c in spec.columns]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +241,11 @@ def _parsing_blocks(study: Study) -> Iterator[Block]:
         ["date formats", ", ".join(p["date_formats"]) + " (and native date cells)"],
         ["booleans true / ja", ", ".join(p["booleans"]["true"])],
         ["booleans false / nee", ", ".join(p["booleans"]["false"])],
-        ["missing codes (surveys)", ", ".join(p["missing_codes"]) + " (read as missing)"],
+        [
+            "missing codes (surveys)",
+            ", ".join(f"{r.raw} {r.label['nl']}" for r in study.coded_missing_reasons)
+            + " (read as missing; see Missing values)",
+        ],
         ["list separators", " ".join(p["list_separators"])],
         [
             "headers",
@@ -345,6 +363,17 @@ def _curated_blocks(name: str) -> Iterator[Block]:
 
 def _spss_text(col: dict[str, Any]) -> str:
     """How the research export writes a column to SPSS."""
+    if "reason_of" in col:
+        return f"not in sav, dta, csv: {col['reason_of']} holds the code itself"
+    text = _spss_plain_text(col)
+    if "missing_reason" not in col:
+        return text
+    labels = missing_value_labels()
+    codes = ", ".join(f"{v}={labels[c]}" for c, v in spss_missing_values().items())
+    return f"{text}; user-missing {codes}"
+
+
+def _spss_plain_text(col: dict[str, Any]) -> str:
     typ = col["type"]
     if typ == "code" and col["codes"]:
         values = spss_code_values(col["codes"])
@@ -382,12 +411,53 @@ def _band_blocks(study: Study) -> Iterator[Block]:
     yield Para("Factors in the Cox model: " + ", ".join(study.cox_factors) + ".")
 
 
+def _missing_blocks(study: Study) -> Iterator[Block]:
+    yield Heading(2, "Missing values / Ontbrekende waarden")
+    tables = [name for name, spec in curated_tables().items() if _has_reasons(spec.columns)]
+    yield Para(
+        "A survey item without a value is NULL in the curated tables, whatever the reason, so "
+        "every figure counts it as missing. Why it is missing is kept beside it: each optional "
+        "answer item (integer, number, boolean or code) of "
+        + ", ".join(tables)
+        + " has a column <item>__missing holding one of the reasons below (NULL when the item "
+        "has a value). A reason comes from what the delivery held in that cell: a survey "
+        "missing code, or nothing (an empty cell, or a column the region's file did not have). "
+        "It is not inferred: an empty buddy item when buddy_present is false is niet_geleverd. "
+        "Required items (a row without them is quarantined), dates and identifiers have no "
+        "reason column. The research export writes the codes in the item's own column."
+    )
+    letters, values = stata_missing_letters(), spss_missing_values()
+    rows = [
+        [
+            r.code,
+            r.raw or "(empty cell or no column)",
+            f"{values[r.code]} (user-missing)" if r.raw else "system-missing",
+            f".{letters[r.code]}" if r.raw else ". (system-missing)",
+            r.raw or "(empty)",
+            "NULL + " + r.code,
+            *_nl_en(r.label),
+        ]
+        for r in study.missing_reasons
+    ]
+    yield _table(
+        ["reason (__missing)", "delivered as", "sav", "dta", "csv", "parquet", "nl", "en"], rows
+    )
+
+
+def _has_reasons(columns: Any) -> bool:
+    return any("reason_of" in c for c in columns)
+
+
 def _export_blocks() -> Iterator[Block]:
     yield Heading(2, "Research export / Onderzoeksexport")
     yield Para(
-        "dwt export research writes one file per research-zone table (sav, csv or parquet) "
-        "with this codebook beside it; region and wave are ordinary columns."
+        "dwt export research writes one file per research-zone table (sav, dta, csv or "
+        "parquet) with this codebook, data-dictionary.csv (REDCap-style) and datapackage.json "
+        "(Frictionless) beside it; region and wave are ordinary columns."
     )
+    labels = missing_value_labels()
+    sav_codes = ", ".join(f"{v} {labels[c]}" for c, v in spss_missing_values().items())
+    dta_codes = ", ".join(f".{v} {labels[c]}" for c, v in stata_missing_letters().items())
     yield _table(
         ["format", "conventions"],
         [
@@ -398,18 +468,34 @@ def _export_blocks() -> Iterator[Block]:
                 "SPSS column); booleans "
                 + ", ".join(f"{v} {lab}" for v, lab in BOOLEAN_VALUE_LABELS.items())
                 + "; dates as SPSS dates (DATE11); list columns expanded to one 0/1 "
-                "variable per code (missing when the list is missing); the header's creation "
-                "date and time are fixed to 01 Jan 70 00:00:00 so the same lake gives the same "
-                "bytes",
+                "variable per code (missing when the list is missing); survey missing codes "
+                f"in the item's own column as user-missing values with value labels ({sav_codes}; "
+                "0/1 items are F2.0 to show them), nothing delivered is system-missing, no "
+                "<item>__missing columns; the header's creation date and time are fixed to "
+                "01 Jan 70 00:00:00 so the same lake gives the same bytes",
+            ],
+            [
+                "dta",
+                "Stata 14+ (.dta 118): the sav coding and labels; survey missing codes as "
+                f"Stata extended missing values with value labels ({dta_codes}), nothing "
+                "delivered is . (system-missing), no <item>__missing columns; the header "
+                "timestamp is fixed",
             ],
             [
                 "csv",
                 "UTF-8, comma delimiter, ISO dates (YYYY-MM-DD), codes as text, booleans "
-                "true/false, list columns expanded to 0/1 columns like sav; a text cell "
+                "true/false, list columns expanded to 0/1 columns like sav; survey missing "
+                f"codes as written in the item's own column ({sav_codes}), nothing delivered "
+                "is an empty cell, both declared in datapackage.json (missingValues) and the "
+                "data dictionary (Field Note, @dwt-missing); a text cell "
                 "starting with = + - @ tab or CR is prefixed with a single quote (') so "
                 "spreadsheets do not run it as a formula",
             ],
-            ["parquet", "schema types; list columns stay lists of codes"],
+            [
+                "parquet",
+                "schema types; list columns stay lists of codes; the curated shape: a missing "
+                "item is NULL and its <item>__missing column says why",
+            ],
         ],
     )
 
@@ -434,6 +520,7 @@ def codebook_blocks() -> list[Block]:
     for name in curated_tables():
         blocks += _curated_blocks(name)
     blocks += _band_blocks(study)
+    blocks += _missing_blocks(study)
     blocks += _export_blocks()
     return blocks
 

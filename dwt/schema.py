@@ -39,6 +39,11 @@ DUCKDB_TYPES = {
     "code_list": "VARCHAR[]",
 }
 PARTITION_TYPES = {"region": "string", "wave": "integer"}
+# Why a survey answer is missing (study.yaml `missing_reasons`): the curated companion of item
+# `x` is `x` + MISSING_SUFFIX; only answer items of these types get one (a date or a text is no
+# answer an analyst counts, a required item is never missing in a curated row).
+MISSING_SUFFIX = "__missing"
+MISSING_REASON_TYPES = ("integer", "number", "boolean", "code")
 
 
 def arrow_type(type_name: str) -> Any:
@@ -146,6 +151,21 @@ class Region:
     name: str
 
 
+@dataclass(frozen=True)
+class MissingReason:
+    """Why a survey answer is missing; `raw` is the delivered code (None: nothing delivered)."""
+
+    code: str
+    label: dict[str, str]
+    raw: str | None = None
+    stata: str | None = None  # Stata extended missing value letter (.a, .b, ...)
+
+    @property
+    def value(self) -> int | None:
+        """The number a numeric export (sav, dta source values, csv) writes for it."""
+        return None if self.raw is None else int(self.raw)
+
+
 # How outward counts are rounded (dwt.release.rounding; docs/DISCLOSURE.md).
 ROUNDING_RULES = ("none", "nearest5", "midpoint6")
 
@@ -171,6 +191,21 @@ class Study:
     fieldwork: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     rounding: str = "midpoint6"
+    missing_reasons: tuple[MissingReason, ...] = ()
+
+    @property
+    def missing_codes(self) -> list[str]:
+        """The survey missing codes as delivered ("-9", "-8"): missing values in parsing."""
+        return [r.raw for r in self.missing_reasons if r.raw is not None]
+
+    @property
+    def coded_missing_reasons(self) -> list[MissingReason]:
+        """The reasons a delivery states with a code (the export's user-missing values)."""
+        return [r for r in self.missing_reasons if r.raw is not None]
+
+    def missing_reason_labels(self) -> dict[str, dict[str, str]]:
+        """Every reason code with its labels (the `codes` of a `<item>__missing` column)."""
+        return {r.code: dict(r.label) for r in self.missing_reasons}
 
     @property
     def waves(self) -> list[int]:
@@ -484,28 +519,84 @@ def load_study(schema_dir: Path = SCHEMA_DIR) -> Study:
         reference_date_pattern=raw["reference_date"],
         fieldwork=dict(raw["fieldwork"]),
         figures=dict(raw["figures"]),
+        missing_reasons=_missing_reasons(raw["missing_reasons"]),
     )
+
+
+def _missing_reasons(raw: list[dict[str, Any]]) -> tuple[MissingReason, ...]:
+    reasons = tuple(
+        MissingReason(
+            code=str(r["code"]),
+            label=dict(r["label"]),
+            raw=None if r.get("raw") is None else str(r["raw"]),
+            stata=r.get("stata"),
+        )
+        for r in raw
+    )
+    for r in reasons:
+        if r.raw is not None and not re.fullmatch(r"-[0-9]+", r.raw):
+            raise ValueError(f"missing reason {r.code}: raw code must be a negative integer")
+        if (r.raw is None) != (r.stata is None):
+            raise ValueError(f"missing reason {r.code}: a raw code needs a Stata letter")
+        if r.stata is not None and not re.fullmatch("[a-z]", r.stata):
+            raise ValueError(f"missing reason {r.code}: Stata letter must be one of a-z")
+    if sum(r.raw is None for r in reasons) != 1:
+        raise ValueError("missing_reasons: exactly one reason has no raw code (not delivered)")
+    for attr in ("code", "raw", "stata"):
+        seen = [getattr(r, attr) for r in reasons if getattr(r, attr) is not None]
+        if len(seen) != len(set(seen)):
+            raise ValueError(f"missing_reasons: every {attr} must be unique")
+    return reasons
 
 
 def instruments(schema_dir: Path = SCHEMA_DIR) -> list[Instrument]:
     return [load_instrument(n, schema_dir) for n in load_study(schema_dir).instruments]
 
 
+def has_missing_reason(col: Column) -> bool:
+    """Whether a curated table with `missing_reasons: true` keeps why `col` is missing."""
+    return col.in_research_zone and not col.required and col.type in MISSING_REASON_TYPES
+
+
+def _missing_companion(col: Column, schema_dir: Path) -> dict[str, Any]:
+    """The `<item>__missing` column of one answer item (schemas/curated.yaml)."""
+    label = {
+        "nl": f"{col.label.get('nl', col.name)}: reden ontbrekend",
+        "en": f"{col.label.get('en', col.name)}: reason missing",
+    }
+    study = load_study(schema_dir)
+    coded = ", ".join(f"{r.raw} {r.label['nl']}" for r in study.coded_missing_reasons)
+    return {
+        "name": col.name + MISSING_SUFFIX,
+        "type": "code",
+        "description": (
+            f"Why {col.name} is empty (NULL when it has a value): the delivered code ({coded}) "
+            "or nothing delivered (an empty cell, or a column the file did not have)"
+        ),
+        "label": label,
+        "codes": study.missing_reason_labels(),
+        "reason_of": col.name,
+    }
+
+
 def _resolve_curated(spec: dict[str, Any], schema_dir: Path) -> list[dict[str, Any]]:
     cols: list[dict[str, Any]] = []
+    companions: list[dict[str, Any]] = []
     for c in spec["columns"]:
         if "from" in c:
             inst = load_instrument(c["from"], schema_dir)
             for col in inst.research_columns:
-                cols.append(
-                    {
-                        "name": col.name,
-                        "type": col.type,
-                        "description": col.description,
-                        "label": col.label,
-                        "codes": col.codes,
-                    }
-                )
+                entry = {
+                    "name": col.name,
+                    "type": col.type,
+                    "description": col.description,
+                    "label": col.label,
+                    "codes": col.codes,
+                }
+                if spec.get("missing_reasons") and has_missing_reason(col):
+                    entry["missing_reason"] = col.name + MISSING_SUFFIX
+                    companions.append(_missing_companion(col, schema_dir))
+                cols.append(entry)
         else:
             cols.append(
                 {
@@ -516,7 +607,7 @@ def _resolve_curated(spec: dict[str, Any], schema_dir: Path) -> list[dict[str, A
                     "codes": _curated_codes(c, schema_dir),
                 }
             )
-    return cols
+    return cols + companions
 
 
 def _curated_codes(spec: dict[str, Any], schema_dir: Path) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence, Sized
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from dwt import schema
 from dwt.analytics import survival
 from dwt.errors import NoCuratedData
-from dwt.schema import curated_tables, load_instrument, load_study
+from dwt.schema import load_instrument, load_study
 from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
@@ -275,8 +276,8 @@ def _is_list(value: Any) -> bool:
 
 
 def measure_columns() -> list[str]:
-    cols = curated_tables()["employer_survey"].columns
-    return [c["name"] for c in cols if c["name"].startswith("measure_")]
+    """The measure items (study.yaml `figures.measures`); never their `__missing` companions."""
+    return schema.measure_columns()
 
 
 def measures_block(survey: pd.DataFrame, waves: Sequence[int]) -> dict[str, Any]:

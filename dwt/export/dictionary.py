@@ -5,6 +5,11 @@
 - `datapackage.json`: a Frictionless Data Package (Table Schema per exported table: field
   types, labels, allowed codes, missing values), which `frictionless validate` checks the
   export against.
+
+Survey missing codes: a table whose items carry them lists them as its `missingValues` the way
+the format writes them (csv and sav "-9", "-8"; dta ".a", ".b"; Parquet only NULL, the reason
+in `<item>__missing`), and every such item says what they mean in its description; the data
+dictionary says so in the item's Field Note and a `@dwt-missing=` annotation.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ import io
 import json
 from typing import Any
 
-from dwt.codebook import BOOLEAN_VALUE_LABELS, spss_code_values
+from dwt.codebook import (
+    BOOLEAN_VALUE_LABELS,
+    missing_value_labels,
+    spss_code_values,
+    spss_missing_values,
+    stata_missing_letters,
+)
 from dwt.schema import curated_tables, load_study
 
 REDCAP_COLUMNS = (
@@ -31,6 +42,24 @@ MEDIA_TYPES = {
     "dta": "application/x-stata-dta",
     "parquet": "application/vnd.apache.parquet",
 }
+
+
+def missing_codes_text(fmt: str) -> str:
+    """What an item's survey missing codes look like in `fmt`, in words."""
+    labels = missing_value_labels()
+    if fmt == "parquet":
+        return "NULL when missing; why is in <item>__missing."
+    shown = _missing_cells(fmt)
+    codes = ", ".join(f"{shown[c]} = {labels[c]}" for c in labels)
+    empty = "an empty cell" if fmt == "csv" else "system-missing"
+    return f"Missing codes: {codes}; {empty} = niet geleverd (nothing delivered)."
+
+
+def _missing_cells(fmt: str) -> dict[str, str]:
+    """Each coded reason as a cell of `fmt` shows it ("-9"; Stata ".a")."""
+    if fmt == "dta":
+        return {c: f".{letter}" for c, letter in stata_missing_letters().items()}
+    return {c: str(v) for c, v in spss_missing_values().items()}
 
 
 def _label(col: dict[str, Any]) -> str:
@@ -75,15 +104,19 @@ def data_dictionary_csv() -> str:
         for col in export_columns(table, "csv"):
             field_type, validation = _redcap_type(col)
             row = dict.fromkeys(REDCAP_COLUMNS, "")
+            note, annotation = col["description"], f"@dwt-type={col['type']}"
+            if "missing_reason" in col:
+                note = f"{note} {missing_codes_text('csv')}".lstrip()
+                annotation += " @dwt-missing=" + ",".join(_missing_cells("csv").values())
             row.update({
                 "Variable / Field Name": col["name"],
                 "Form Name": table,
                 "Field Type": field_type,
                 "Field Label": _label(col),
                 "Choices, Calculations, OR Slider Labels": _choices(col),
-                "Field Note": col["description"],
+                "Field Note": note,
                 "Text Validation Type OR Show Slider Number": validation,
-                "Field Annotation": f"@dwt-type={col['type']}",
+                "Field Annotation": annotation,
             })  # fmt: skip
             writer.writerow(row[c] for c in REDCAP_COLUMNS)
     return buf.getvalue()
@@ -92,8 +125,11 @@ def data_dictionary_csv() -> str:
 def _table_schema_field(col: dict[str, Any], fmt: str) -> dict[str, Any]:
     typ = col["type"]
     field: dict[str, Any] = {"name": col["name"], "title": _label(col)}
-    if col["description"]:
-        field["description"] = col["description"]
+    description = col["description"]
+    if "missing_reason" in col:
+        description = f"{description} {missing_codes_text(fmt)}".lstrip()
+    if description:
+        field["description"] = description
     if typ == "code" and col["codes"]:
         if fmt == "csv" or fmt == "parquet":
             field |= {"type": "string", "constraints": {"enum": list(col["codes"])}}
@@ -128,6 +164,10 @@ def datapackage_json(fmt: str) -> str:
     resources = []
     for table in research_tables():
         spec = curated_tables()[table]
+        fields = export_columns(table, fmt)
+        missing = [""]
+        if fmt != "parquet" and any("missing_reason" in c for c in fields):
+            missing += list(_missing_cells(fmt).values())
         resources.append(
             {
                 "name": table.replace("_", "-"),
@@ -137,8 +177,8 @@ def datapackage_json(fmt: str) -> str:
                 "encoding": "utf-8",
                 "description": spec.grain,
                 "schema": {
-                    "fields": [_table_schema_field(c, fmt) for c in export_columns(table, fmt)],
-                    "missingValues": [""],
+                    "fields": [_table_schema_field(c, fmt) for c in fields],
+                    "missingValues": missing,
                 },
             }
         )
@@ -147,7 +187,8 @@ def datapackage_json(fmt: str) -> str:
         "title": f"{study.name}: research export",
         "description": (
             "Pseudonymous research-zone tables; definitions in codebook.md. An empty cell "
-            "(csv) or system-missing value (sav, dta) is a missing value."
+            "(csv) or system-missing value (sav, dta) is a missing value; so are the survey "
+            "missing codes a table lists in missingValues (codebook.md, Missing values)."
         ),
         "profile": "data-package",
         "resources": resources,

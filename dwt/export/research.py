@@ -1,9 +1,17 @@
-"""`dwt export research`: the research-zone tables as sav, csv or parquet, codebook beside them.
+"""`dwt export research`: the research-zone tables as sav, dta, csv or parquet, codebook beside
+them.
 
 Reads the lake only through `dwt.analytics.views.connect(zone)` and is handed the research zone
 only, so it cannot reach the restricted zone. Conventions (SPSS value codes, boolean labels,
-list expansion) come from `dwt.codebook`, which documents them. The same lake gives the same
-bytes in every format: rows are sorted, and the SPSS header timestamp is fixed.
+list expansion, missing codes) come from `dwt.codebook`, which documents them. The same lake
+gives the same bytes in every format: rows are sorted, and the SPSS header timestamp is fixed.
+
+Survey missing codes: a survey item whose `<item>__missing` reason is a delivered code (-9 geen
+antwoord, -8 niet van toepassing) holds that code in its own column in sav (a user-missing
+value with its value label), dta (Stata's extended missing value .a / .b, labelled) and csv
+(the code as text); nothing delivered stays system-missing / empty. The reason columns
+themselves are left out there (the item says it all), and kept in Parquet, which holds the
+curated lake's own shape: NULL items beside their reasons.
 """
 
 from __future__ import annotations
@@ -17,12 +25,15 @@ from typing import TYPE_CHECKING, Any
 from dwt.codebook import (
     BOOLEAN_VALUE_LABELS,
     list_variable_name,
+    missing_value_labels,
     render_codebook,
     spss_code_values,
+    spss_missing_values,
+    stata_missing_letters,
     table_columns,
 )
 from dwt.export.safe_cells import neutralise_formula
-from dwt.schema import arrow_type, curated_tables, load_study
+from dwt.schema import MissingReason, arrow_type, curated_tables, load_study
 from dwt.zones import ResearchZone
 
 if TYPE_CHECKING:
@@ -72,10 +83,31 @@ def spss_variable_name(name: str) -> str:
 # Reading
 
 
-def _table_rows(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> list[tuple]:
-    # ORDER BY ALL: partition columns, then the table's id column first -> a stable order.
-    select = ", ".join(f'"{n}"' for n in names)
-    return con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").fetchall()
+def _table_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[dict[str, Any]]
+) -> list[tuple]:
+    """The rows of `columns`, sorted; an item with a coded missing reason holds the
+    `MissingReason` itself (each writer writes its code), not None."""
+    names = [c["name"] for c in columns]
+    reasons = [c["missing_reason"] for c in columns if "missing_reason" in c]
+    select = ", ".join(f'"{n}"' for n in [*names, *reasons])
+    # ORDER BY ALL: partition columns, then the table's id column first -> a stable order
+    # (the reasons come last, so they order nothing the exported columns did not).
+    rows = con.sql(f"SELECT {select} FROM {table} ORDER BY ALL").fetchall()
+    if not reasons:
+        return rows
+    coded = {r.code: r for r in load_study().coded_missing_reasons}
+    where = {c["missing_reason"]: i for i, c in enumerate(columns) if "missing_reason" in c}
+    slots = [(where[name], len(names) + j) for j, name in enumerate(reasons)]
+
+    def with_codes(row: tuple) -> tuple:
+        out = list(row[: len(names)])
+        for item, reason in slots:
+            if row[reason] in coded:
+                out[item] = coded[row[reason]]
+        return tuple(out)
+
+    return [with_codes(row) for row in rows]
 
 
 def _flag_column(col: dict[str, Any], code: str) -> dict[str, Any]:
@@ -115,10 +147,17 @@ def _expand_lists(
     return out_cols, [expand(row) for row in rows]
 
 
+def source_columns(table: str, fmt: str) -> list[dict[str, Any]]:
+    """The curated columns the `fmt` export of `table` is written from: all of them for
+    Parquet; sav, dta and csv leave out the `<item>__missing` reason columns."""
+    columns = table_columns(table)
+    return columns if fmt == "parquet" else [c for c in columns if "reason_of" not in c]
+
+
 def export_columns(table: str, fmt: str) -> list[dict[str, Any]]:
     """The columns of `table` as the `fmt` export holds them (lists as 0/1 flags but in
     Parquet, which keeps them as lists)."""
-    columns = table_columns(table)
+    columns = source_columns(table, fmt)
     return columns if fmt == "parquet" else _expand_lists(columns, [])[0]
 
 
@@ -129,6 +168,8 @@ def export_columns(table: str, fmt: str) -> list[dict[str, Any]]:
 def _csv_cell(typ: str, value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, MissingReason):
+        return str(value.raw)
     if typ in TEXT_TYPES:
         return neutralise_formula(str(value))
     if typ == "date":
@@ -166,6 +207,8 @@ def _spss_value(col: dict[str, Any], value: Any) -> Any:
     typ = col["type"]
     if value is None:
         return None if typ in TEXT_TYPES else float("nan")
+    if isinstance(value, MissingReason):
+        return float(spss_missing_values()[value.code])
     if typ == "code" and col["codes"]:
         return float(spss_code_values(col["codes"])[value])
     if typ == "date":
@@ -176,7 +219,16 @@ def _spss_value(col: dict[str, Any], value: Any) -> Any:
 
 
 def _spss_dictionary(col: dict[str, Any]) -> tuple[dict[Any, str] | None, str, str | None]:
-    """(value labels, measurement level, print format) of one exported column."""
+    """(value labels, measurement level, print format) of one exported column; an item with
+    survey missing codes also labels them (and a 0/1 item is two characters wide for -9)."""
+    labels, measure, fmt = _spss_plain_dictionary(col)
+    if "missing_reason" not in col:
+        return labels, measure, fmt
+    missing = {v: missing_value_labels()[c] for c, v in spss_missing_values().items()}
+    return {**missing, **(labels or {})}, measure, "F2.0" if fmt == "F1.0" else fmt
+
+
+def _spss_plain_dictionary(col: dict[str, Any]) -> tuple[dict[Any, str] | None, str, str | None]:
     typ = col["type"]
     if typ == "code" and col["codes"]:
         return {v: c for c, v in spss_code_values(col["codes"]).items()}, "nominal", "F3.0"
@@ -219,6 +271,7 @@ def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
 
     columns, rows = _expand_lists(columns, rows)
     labels, measures, formats = {}, {}, {}
+    missing: dict[str, list[Any]] = {}
     for col in columns:
         value_labels, measure, fmt = _spss_dictionary(col)
         if value_labels:
@@ -226,6 +279,8 @@ def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
         measures[col["name"]] = measure
         if fmt:
             formats[col["name"]] = fmt
+        if "missing_reason" in col:
+            missing[col["name"]] = [float(v) for v in spss_missing_values().values()]
     pyreadstat.write_sav(
         _spss_frame(columns, rows),
         str(path),
@@ -234,6 +289,7 @@ def _write_sav(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
         variable_value_labels=labels,
         variable_measure=measures,
         variable_format=formats,
+        missing_ranges=missing,
     )
     _fix_sav_stamp(path)
 
@@ -257,14 +313,24 @@ def stata_variable_name(name: str) -> str:
     return name
 
 
+def _stata_value(col: dict[str, Any], value: Any) -> Any:
+    """A numeric Stata cell: the SPSS value, or a missing code's extended missing letter."""
+    if isinstance(value, MissingReason):
+        return stata_missing_letters()[value.code]
+    return _spss_value(col, value)
+
+
 def _write_dta(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> None:
-    """Stata: the SPSS coding (codes 1..n with value labels, booleans 0/1, dates as dates)."""
+    """Stata: the SPSS coding (codes 1..n with value labels, booleans 0/1, dates as dates);
+    survey missing codes as extended missing values (.a, .b) with their labels."""
     import pandas as pd
     import pyreadstat
 
     columns, rows = _expand_lists(columns, rows)
     data: dict[str, Any] = {}
     labels: dict[str, dict[Any, str]] = {}
+    missing: dict[str, list[str]] = {}
+    letters = stata_missing_letters()
     for i, col in enumerate(columns):
         name = stata_variable_name(col["name"])
         values = [row[i] for row in rows]
@@ -274,16 +340,23 @@ def _write_dta(columns: list[dict[str, Any]], rows: list[tuple], path: Path) -> 
         elif typ in TEXT_TYPES and not (typ == "code" and col["codes"]):
             data[name] = pd.Series([None if v is None else str(v) for v in values], dtype=object)
         else:
-            data[name] = pd.Series([_spss_value(col, v) for v in values], dtype="float64")
-            value_labels, _, _ = _spss_dictionary(col)
+            cells = [_stata_value(col, v) for v in values]
+            coded = any(isinstance(v, str) for v in cells)
+            data[name] = pd.Series(cells, dtype=object if coded else "float64")
+            value_labels, _, _ = _spss_plain_dictionary(col)
             if value_labels and all(isinstance(k, int) for k in value_labels):
                 labels[name] = {k: str(v)[:32000] for k, v in value_labels.items()}
+            if "missing_reason" in col:
+                missing[name] = list(letters.values())
+                coded_labels = {letters[c]: missing_value_labels()[c] for c in letters}
+                labels[name] = {**coded_labels, **labels.get(name, {})}
     pyreadstat.write_dta(
         pd.DataFrame(data, columns=[c["name"] for c in columns]),
         str(path),
         file_label=f"{load_study().name} {path.stem}"[:80],
         column_labels={c["name"]: _spss_label(c)[:STATA_MAX_LABEL] for c in columns},
         variable_value_labels=labels,
+        missing_user_values=missing,
         version=STATA_VERSION,
     )
     data_bytes = path.read_bytes()
@@ -335,12 +408,12 @@ def export_research(zone: ResearchZone, out: Path, fmt: str) -> list[Path]:
     written: list[Path] = []
     try:
         for table in research_tables():
-            columns = table_columns(table)
+            columns = source_columns(table, fmt)
             path = out / f"{table}.{fmt}"
             if fmt == "parquet":
                 _write_parquet(con, table, columns, path)
             else:
-                rows = _table_rows(con, table, [c["name"] for c in columns])
+                rows = _table_rows(con, table, columns)
                 WRITERS[fmt](columns, rows, path)
             written.append(path)
     finally:

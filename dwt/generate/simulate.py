@@ -366,7 +366,7 @@ def employee_survey(
         values = _likert(rng, 0.3 * buddy + 0.2 * coach)
         fields[col.name] = np.where(buddy, values, np.nan) if col.absent_if else values
     frame = pd.DataFrame({c: fields[c] for c in inst.column_names})
-    _with_missing_codes(rng, frame, inst, study.parsing["missing_codes"])
+    _with_missing_codes(rng, frame, inst, study.missing_codes)
     return frame.sort_values(["response_date", "bsn"], kind="stable").reset_index(drop=True)
 
 

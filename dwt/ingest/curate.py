@@ -114,8 +114,30 @@ def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> Re
         elif instrument == "interview_codes":
             research.update(_segments(good, region, restricted))
         else:  # a survey: one row per respondent (its pseudonym) per wave
+            good = _with_missing_reasons(good, instrument)
             research.update(_per_wave(good, instrument, region, pseudonyms))
     return RegionOutput(research, restricted, counts, quality)
+
+
+def _with_missing_reasons(good: pd.DataFrame, table: str) -> pd.DataFrame:
+    """`good` with the `<item>__missing` column of every item the curated table declares one
+    for (schemas/curated.yaml `missing_reasons`): why the typed item is <NA>, read from the raw
+    text the row was parsed from; <NA> where the item has a value."""
+    from dwt.ingest.parse import missing_reasons
+
+    instrument = load_instrument(table)
+    study = load_study()
+    added: dict[str, pd.Series] = {}
+    for spec in curated_tables()[table].columns:
+        item = spec.get("reason_of")
+        if item is None:
+            continue
+        raw_name = STAGED.raw_prefix + item
+        cells = good[raw_name] if raw_name in good.columns else None
+        reasons = missing_reasons(cells, len(good), instrument.column(item), study)
+        reasons.index = good.index
+        added[spec["name"]] = reasons.mask(good[item].notna())
+    return good.assign(**added)
 
 
 def _with_pseudonyms(

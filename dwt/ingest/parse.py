@@ -35,7 +35,10 @@ Decisions beyond the contract (each one pinned by a unit test):
 - A column whose codes come from a code system (`codes_from:`) takes a QDA code path, each
   level by code or Dutch label (`dwt.schema.CodeSystem.resolve`); the typed value is the code.
 - Survey missing codes apply to every column outside the identifier zone; in an identifier
-  column "-9" is simply not a valid number.
+  column "-9" is simply not a valid number. The typed value of a missing code is <NA> like an
+  empty cell; `missing_reasons` tells them apart from the same raw text (study.yaml
+  `missing_reasons`: the code's reason, or "not delivered" for an empty or absent cell), with
+  the very normalisation the parser applies (surrounding whitespace, other scripts' digits).
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def parse_table(
     raw: pd.DataFrame, instrument: Instrument, study: Study
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Type every schema column of `raw`; return (typed frame, list of reasons per row)."""
-    missing_codes = [str(c) for c in study.parsing["missing_codes"]]
+    missing_codes = study.missing_codes
     typed: dict[str, pd.Series] = {}
     failures: list[tuple[np.ndarray, str]] = []
     for column in instrument.columns:
@@ -102,9 +105,7 @@ def _parse_column(
     positions, distinct = pd.factorize(cells.astype(object), use_na_sentinel=True)
     if len(distinct) == 0:
         return _all_missing(column, n_rows)
-    text = _text(pd.Series(distinct, dtype=object))
-    if column.type in _DIGIT_TYPES:
-        text = fold_digits(text)
+    text = _cell_text(pd.Series(distinct, dtype=object), column)
     if not column.is_identifier:
         text = text.mask(text.isin(missing_codes))
     values, failed = _parser(column, study)(text, column)
@@ -136,6 +137,33 @@ def _all_missing(column: Column, n_rows: int) -> tuple[Any, dict[str, np.ndarray
     fill: Any = pd.NA if dtype == "object" else None
     values = pd.Series([fill] * n_rows, dtype=dtype).array
     return values, {}
+
+
+def missing_reasons(
+    cells: pd.Series | None, n_rows: int, column: Column, study: Study
+) -> pd.Series:
+    """Why each cell of `column` holds no value, as a study.yaml `missing_reasons` code:
+    a survey missing code's reason, the not-delivered reason for an empty cell or for a column
+    the file did not deliver (`cells` None), <NA> for a cell holding anything else (a value, or
+    text the parser refuses). An identifier column has no missing codes: only not delivered."""
+    reasons = study.missing_reasons
+    not_delivered = next(r.code for r in reasons if r.raw is None)
+    if cells is None:
+        return pd.Series([not_delivered] * n_rows, dtype="string")
+    positions, distinct = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    text = _cell_text(pd.Series(distinct, dtype=object), column)
+    codes = {} if column.is_identifier else {r.raw: r.code for r in reasons if r.raw is not None}
+    found = text.map(codes).astype("string").mask(text.isna(), not_delivered)
+    # Position -1 (an empty cell) picks the appended not-delivered reason.
+    spread = np.append(found.to_numpy(dtype=object), not_delivered)[positions]
+    return pd.Series(spread, index=cells.index, dtype="string")
+
+
+def _cell_text(distinct: pd.Series, column: Column) -> pd.Series:
+    """Cells as the parsers read them: stripped text (<NA> when empty), digits folded to ASCII
+    in the column types read digit by digit."""
+    text = _text(distinct)
+    return fold_digits(text) if column.type in _DIGIT_TYPES else text
 
 
 def _text(distinct: pd.Series) -> pd.Series:

@@ -18,10 +18,13 @@ Decisions (also in the tests):
   with its digits (`describe_unknown_columns`): a header may hold a remark with a name or BSN.
 - Native date-time cells (xlsx, SPSS) become their ISO date "YYYY-MM-DD"; a time of day is
   dropped, as the study only has date columns.
-- SPSS user-defined missing values arrive as empty cells (pyreadstat's default), just as the
-  survey missing codes -9/-8 end up <NA> in parsing. SPSS value labels are applied to code,
-  boolean and text items only ("the label is the code"); integer and number items keep their
-  numbers (a labelled Likert scale). SPSS dates are converted here, one cell at a time.
+- SPSS user-defined missing values arrive as empty cells, except the survey missing codes
+  (-9, -8): declared user-missing or not, they arrive as their code, so parsing makes them <NA>
+  and curation keeps why (geen antwoord / niet van toepassing) instead of "not delivered". A
+  value label on a missing code is never applied ("-9" stays "-9", not "geen antwoord"). SPSS
+  value labels are applied to code, boolean and text items only ("the label is the code");
+  integer and number items keep their numbers (a labelled Likert scale). SPSS dates are
+  converted here, one cell at a time.
 - Rejection reasons are value-free: they never quote a cell, a header or a parser message.
 """
 
@@ -364,23 +367,67 @@ _SAV_EPOCH = np.datetime64("1582-10-14", "s")
 
 
 def _sav_columns(data: bytes, instrument: Instrument) -> _Cells:
-    frame, labels, formats = _read_sav_isolated(data)
+    frame, labels, formats, missing = _read_sav_isolated(data)
     lookup = instrument.header_lookup()
     types = {c.name: c.type for c in instrument.columns}
+    codes = {float(c) for c in load_study().missing_codes}
     columns = {}
     for i, name in enumerate(frame.columns):
         canonical = lookup.get(normalise_header(str(name)))
         use_labels = types.get(canonical or "") in _LABELLED_TYPES
         is_date = _format_name(formats.get(name, "")) in _SAV_DATE_FORMATS
-        text = _sav_column_text(frame[name], labels.get(name, {}) if use_labels else {}, is_date)
+        values = _without_user_missing(frame[name], missing.get(name) or [], codes)
+        value_labels = labels.get(name, {}) if use_labels else {}
+        value_labels = {k: v for k, v in value_labels.items() if not _is_code(k, codes)}
+        text = _sav_column_text(values, value_labels, is_date)
         columns[i] = text.to_numpy(dtype=object)
     return _Cells(list(frame.columns), columns, len(frame))
+
+
+def _is_code(value: Any, codes: set[float]) -> bool:
+    """Whether an SPSS value is one of the survey missing codes (-9.0, -8.0)."""
+    return isinstance(value, int | float) and float(value) in codes
+
+
+def _without_user_missing(
+    values: pd.Series, ranges: list[dict[str, Any]], codes: set[float]
+) -> pd.Series:
+    """A variable read with its user-missing values: those that are not survey missing codes
+    become empty (as pyreadstat's default reading gives them); the codes stay."""
+    if not ranges:
+        return values
+    if not pd.api.types.is_numeric_dtype(values):  # a string variable: discrete values only
+        listed = {str(r.get("lo")) for r in ranges if r.get("lo") == r.get("hi")}
+        keep = {f"{c:g}" for c in codes}
+        text = values.astype(object).map(lambda v: None if v is None else str(v).strip())
+        hide = (values.astype(object).isin(listed) & ~text.isin(keep)).to_numpy()
+        cells = values.to_numpy(dtype=object).copy()
+        cells[hide] = None
+        return pd.Series(cells, index=values.index, dtype=object)
+    numbers = values.to_numpy(dtype=float)
+    hidden = np.zeros(len(numbers), dtype=bool)
+    for r in ranges:
+        lo, hi = r.get("lo"), r.get("hi")
+        if isinstance(lo, int | float) and isinstance(hi, int | float):
+            hidden |= (numbers >= float(lo)) & (numbers <= float(hi))
+    hidden &= ~np.isin(numbers, list(codes))
+    return values.mask(hidden)
 
 
 _SAV_UNREADABLE = "unreadable file: not a valid SPSS file"
 
 
-SavContent = tuple[pd.DataFrame, dict[str, dict[Any, str]], dict[str, str]]
+# values (user-missing values kept), value labels, SPSS formats, user-missing ranges
+SavContent = tuple[
+    pd.DataFrame, dict[str, dict[Any, str]], dict[str, str], dict[str, list[dict[str, Any]]]
+]
+
+
+def _range(entry: Any) -> dict[str, Any]:
+    """One user-missing range as pyreadstat reads it ({"lo": ..., "hi": ...})."""
+    if isinstance(entry, dict):
+        return {"lo": entry.get("lo"), "hi": entry.get("hi")}
+    return {"lo": entry, "hi": entry}
 
 
 def _format_name(spss_format: str) -> str:
@@ -396,11 +443,14 @@ def _read_sav(data: bytes) -> SavContent:
     import pyreadstat
 
     try:
-        frame, meta = pyreadstat.read_sav(io.BytesIO(data), disable_datetime_conversion=True)
+        frame, meta = pyreadstat.read_sav(
+            io.BytesIO(data), disable_datetime_conversion=True, user_missing=True
+        )
     except Exception as exc:  # ReadstatError, PyreadstatError, OSError on truncated files
         raise FileRejected(_SAV_UNREADABLE) from exc
     formats = {str(k): str(v) for k, v in (meta.original_variable_types or {}).items()}
-    return frame, dict(meta.variable_value_labels or {}), formats
+    missing = {str(k): [_range(r) for r in v] for k, v in (meta.missing_ranges or {}).items()}
+    return frame, dict(meta.variable_value_labels or {}), formats, missing
 
 
 def _sav_child(conn: Any, data: bytes) -> None:
@@ -434,8 +484,8 @@ def _read_sav_isolated(data: bytes) -> SavContent:
         proc.join()
     if status != "ok":
         raise FileRejected(str(payload))
-    frame, labels, formats = payload
-    return frame, labels, formats
+    frame, labels, formats, missing = payload
+    return frame, labels, formats, missing
 
 
 def _sav_column_text(values: pd.Series, value_labels: dict[Any, str], is_date: bool) -> pd.Series:

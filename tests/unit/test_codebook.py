@@ -84,7 +84,9 @@ def test_study_section_lists_regions_waves_windows_and_missing_codes(markdown: s
         start, end = study.fieldwork_window(wave)
         assert f"{start.isoformat()} .. {end.isoformat()}" in markdown
         assert study.reference_date(wave).isoformat() in markdown
-    assert "-9, -8 (read as missing)" in markdown
+    assert (
+        "-9 geen antwoord, -8 niet van toepassing (read as missing; see Missing values)" in markdown
+    )
     assert "utf-8-sig, cp1252" in markdown
 
 
@@ -144,3 +146,27 @@ def test_the_code_system_is_rendered_as_a_tree_with_its_notations(markdown: str)
         ]
     segments = markdown.split("\n### interview_segments\n", 1)[1].split("\n### ", 1)[0]
     assert "interview_ref replaces interview_id" in segments
+
+
+def test_missing_values_section_says_how_each_reason_is_written_in_every_format(
+    markdown: str,
+) -> None:
+    section = markdown[markdown.index("## Missing values") : markdown.index("## Research export")]
+    row = _row_cells(section, "geen_antwoord")[0]
+    assert row[1:6] == ["-9", "-9 (user-missing)", ".a", "-9", "NULL + geen_antwoord"]
+    assert _row_cells(section, "niet_van_toepassing")[0][1:4] == ["-8", "-8 (user-missing)", ".b"]
+    assert _row_cells(section, "niet_geleverd")[0][2] == "system-missing"
+    assert "employee_survey, employer_survey" in section
+
+
+def test_survey_items_state_their_user_missing_values_and_reason_columns_are_listed(
+    markdown: str,
+) -> None:
+    section = markdown[markdown.index("\n### employee_survey\n", markdown.index("## Curated")) :]
+    section = section[: section.index("\n### ", 5)]
+    item = next(r for r in _row_cells(section, "work_ability") if len(r) == 6)
+    assert item[4] == "numeric; user-missing -9=geen antwoord, -8=niet van toepassing"
+    reason = _row_cells(section, "work_ability__missing")[0]
+    assert reason[1] == "code" and reason[2] == "Werkvermogen (WAS): reden ontbrekend"
+    assert reason[4] == "not in sav, dta, csv: work_ability holds the code itself"
+    assert _row_cells(section, "employed")[0][4] == "0=nee, 1=ja"  # required: no codes

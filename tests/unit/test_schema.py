@@ -161,3 +161,32 @@ def test_curated_tables_state_their_grain_and_hold_no_identifier_columns() -> No
 )
 def test_header_matching_ignores_case_space_dash_and_underscore(header: str) -> None:
     assert normalise_header(header) == "uren_per_week"
+
+
+def test_the_survey_missing_codes_are_the_contracts_with_their_reasons() -> None:
+    study = load_study()
+    assert study.missing_codes == ["-9", "-8"]  # study-spec: -9 geen antwoord, -8 n.v.t.
+    labels = {r.raw: r.label["nl"] for r in study.coded_missing_reasons}
+    assert labels == {"-9": "geen antwoord", "-8": "niet van toepassing"}
+    assert [r.stata for r in study.coded_missing_reasons] == ["a", "b"]
+    assert [r.code for r in study.missing_reasons if r.raw is None] == ["niet_geleverd"]
+
+
+@pytest.mark.parametrize("table", ["employee_survey", "employer_survey"])
+def test_every_optional_answer_item_of_a_survey_has_a_reason_column_at_the_end(table: str) -> None:
+    columns = curated_tables()[table].columns
+    items = [c for c in load_instrument(table).research_columns]
+    expected = [
+        f"{c.name}__missing"
+        for c in items
+        if not c.required and c.type in ("integer", "number", "boolean", "code")
+    ]
+    names = [c["name"] for c in columns]
+    assert names[-len(expected) :] == expected
+    assert names[: -len(expected)] == [names[0], *(c.name for c in items)]
+    for c in columns:
+        if c["name"] in expected:
+            assert c["type"] == "code" and list(c["codes"]) == [
+                "geen_antwoord", "niet_van_toepassing", "niet_geleverd",
+            ]  # fmt: skip
+            assert c["reason_of"] + "__missing" == c["name"]

@@ -84,12 +84,42 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "response_date": dt.date(2019, 9, 15),
         "employed": True,
         "same_employer": None,
+        "same_employer__missing": "niet_van_toepassing",
         "hours_per_week": 20.0,
         "work_ability": 7,
         "buddy_present": False,
     }
-    _write(curated, "employee_survey", [survey], region=REGION, wave=2019)
-    employer = {"employer_id": "em01", "employees_total": 120, "measure_wage_subsidy": True}
+    # why an answer is missing, as the curation records it (the item itself stays NULL)
+    no_answer = {
+        "participant_id": "pa02",
+        "response_date": dt.date(2019, 10, 1),
+        "employed": False,
+        "work_ability": None,
+        "work_ability__missing": "geen_antwoord",
+        "buddy_present": None,
+        "buddy_present__missing": "niet_van_toepassing",
+        "health": None,
+        "health__missing": "niet_geleverd",
+        "hours_per_week": None,
+        "hours_per_week__missing": "geen_antwoord",
+        "job_satisfaction": 3,
+    }
+    answered = {
+        "participant_id": "pa03",
+        "response_date": dt.date(2019, 10, 2),
+        "employed": True,
+        "work_ability": 5,
+        "health": None,
+        "health__missing": "niet_van_toepassing",
+    }
+    _write(curated, "employee_survey", [survey, no_answer, answered], region=REGION, wave=2019)
+    employer = {
+        "employer_id": "em01",
+        "employees_total": 120,
+        "measure_wage_subsidy": True,
+        "measure_job_carving": None,
+        "measure_job_carving__missing": "geen_antwoord",
+    }
     _write(curated, "employer_survey", [employer], region=REGION, wave=2019)
     contacts = [
         {
@@ -394,3 +424,171 @@ def test_cli_refuses_a_data_dir_without_a_curated_lake(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         run_cli(args)
     assert not (tmp_path / "x").exists()
+
+
+# --- survey missing codes (issue 15) ------------------------------------------------------
+
+MISSING_LABELS = {-9.0: "geen antwoord", -8.0: "niet van toepassing"}
+
+
+def test_sav_holds_the_survey_missing_codes_as_user_missing_values_with_labels(
+    exports: dict[str, Path],
+) -> None:
+    path = str(exports["sav"] / "employee_survey.sav")
+    frame, meta = pyreadstat.read_sav(path, user_missing=True)
+    rows = frame.set_index("participant_id")
+    assert rows.loc["pa02", "work_ability"] == -9
+    assert rows.loc["pa02", "buddy_present"] == -8
+    assert rows.loc["pa02", "hours_per_week"] == -9
+    assert rows.loc["pa01", "same_employer"] == -8
+    assert rows.loc["pa03", "health"] == -8
+    assert pd.isna(rows.loc["pa02", "health"])  # nothing delivered: system-missing
+    assert rows.loc["pa01", "work_ability"] == 7
+    for item in ("work_ability", "buddy_present", "health", "same_employer"):
+        ranges = meta.missing_ranges[item]
+        assert ranges == [{"lo": -9.0, "hi": -9.0}, {"lo": -8.0, "hi": -8.0}], item
+    assert meta.variable_value_labels["work_ability"] == MISSING_LABELS
+    assert meta.variable_value_labels["buddy_present"] == {**MISSING_LABELS, 0: "nee", 1: "ja"}
+    assert meta.original_variable_types["buddy_present"] == "F2.0"  # wide enough for -9
+    # the reason columns are not in the sav: the item itself says why
+    assert not [c for c in frame.columns if c.endswith("__missing")]
+    # a reader that honours SPSS missing values sees them as missing
+    plain, _ = pyreadstat.read_sav(path)
+    plain = plain.set_index("participant_id")
+    assert pd.isna(plain.loc["pa02", "work_ability"])
+    assert plain["work_ability"].mean() == 6.0  # (7 + 5) / 2: -9 is not counted
+    employer, meta = pyreadstat.read_sav(
+        str(exports["sav"] / "employer_survey.sav"), user_missing=True
+    )
+    assert employer.loc[0, "measure_job_carving"] == -9
+    assert "measure_job_carving" in meta.missing_ranges
+
+
+def test_gnu_pspp_lists_the_user_missing_values_and_leaves_them_out_of_statistics(
+    exports: dict[str, Path], tmp_path: Path
+) -> None:
+    sav = exports["sav"] / "employee_survey.sav"
+    syntax = tmp_path / "missing.sps"
+    syntax.write_text(
+        f"GET FILE='{sav}'.\nDISPLAY DICTIONARY /VARIABLES=work_ability buddy_present.\n"
+        "DESCRIPTIVES /VARIABLES=work_ability.\nFREQUENCIES /VARIABLES=buddy_present.\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["pspp", "-O", "format=csv", "-o", str(tmp_path / "out.csv"), str(syntax)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "error" not in out.lower()
+    lines = list(csv.reader(out.splitlines()))
+    # the dictionary: -9 and -8 are the variables' missing values ...
+    header = lines.index(next(r for r in lines if r[:1] == ["Name"]))
+    names = lines[header]
+    dictionary = {r[0]: dict(zip(names, r, strict=True)) for r in lines[header + 1 : header + 3]}
+    assert dictionary["work_ability"]["Missing Values"] == "-9; -8"
+    assert dictionary["buddy_present"]["Missing Values"] == "-9; -8"
+    # ... with their value labels, marked user-missing ([a] is PSPP's footnote for it)
+    value_labels = [r[1:] for r in lines if len(r) == 3 and r[1].endswith("[a]")]
+    assert value_labels.count(["-9[a]", "geen antwoord"]) == 2
+    assert value_labels.count(["-8[a]", "niet van toepassing"]) == 2
+    assert ["Footnote: a. User-missing value"] in lines
+    # statistics leave them out: N 2, mean 6.00 (of 7 and 5), not (7 + 5 - 9) / 3
+    assert ["Werkvermogen (WAS)", "2", "6.00", "1.41", "5", "7"] in lines
+    # and a frequency table counts a code under Missing, by its label
+    assert ["", "niet van toepassing", "1", "33.3%", "", ""] in lines
+    assert ["Valid", "nee", "1", "33.3%", "100.0%", "100.0%"] in lines
+
+
+def test_dta_holds_the_survey_missing_codes_as_labelled_extended_missing_values(
+    exports: dict[str, Path],
+) -> None:
+    path = str(exports["dta"] / "employee_survey.dta")
+    frame, meta = pyreadstat.read_dta(path, user_missing=True)
+    rows = frame.set_index("participant_id")
+    assert rows.loc["pa02", "work_ability"] == "a"  # .a geen antwoord
+    assert rows.loc["pa02", "buddy_present"] == "b"  # .b niet van toepassing
+    assert rows.loc["pa03", "health"] == "b"
+    assert pd.isna(rows.loc["pa02", "health"])  # nothing delivered: plain missing (.)
+    assert rows.loc["pa01", "work_ability"] == 7
+    assert meta.variable_value_labels["work_ability"] == {
+        "a": "geen antwoord",
+        "b": "niet van toepassing",
+    }
+    assert meta.variable_value_labels["buddy_present"] == {
+        "a": "geen antwoord",
+        "b": "niet van toepassing",
+        0: "nee",
+        1: "ja",
+    }
+    assert meta.column_names_to_labels["work_ability"] == "Werkvermogen (WAS)"
+    assert not [c for c in frame.columns if c.endswith("__missing")]
+    # Stata (and every reader) counts extended missing values as missing
+    plain, _ = pyreadstat.read_dta(path)
+    assert plain["work_ability"].mean() == 6.0
+    # a second reader: pandas sees Stata's own .a / .b
+    stata = pd.read_stata(path, convert_missing=True, convert_categoricals=False)
+    stata = stata.set_index("participant_id")
+    assert str(stata.loc["pa02", "work_ability"]) == ".a"
+    assert str(stata.loc["pa02", "buddy_present"]) == ".b"
+
+
+def test_csv_writes_the_survey_missing_codes_and_its_data_package_declares_them(
+    exports: dict[str, Path], tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    from frictionless import Package
+
+    frame = pd.read_csv(
+        exports["csv"] / "employee_survey.csv", dtype=str, keep_default_na=False
+    ).set_index("participant_id")
+    assert frame.loc["pa02", "work_ability"] == "-9"
+    assert frame.loc["pa02", "buddy_present"] == "-8"
+    assert frame.loc["pa02", "hours_per_week"] == "-9"
+    assert frame.loc["pa02", "health"] == ""  # nothing delivered
+    assert frame.loc["pa01", "buddy_present"] == "false"
+    assert not [c for c in frame.columns if c.endswith("__missing")]
+    package = json.loads((exports["csv"] / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["name"]: r for r in package["resources"]}
+    assert resources["employee-survey"]["schema"]["missingValues"] == ["", "-9", "-8"]
+    assert resources["placements"]["schema"]["missingValues"] == [""]
+    fields = {f["name"]: f for f in resources["employee-survey"]["schema"]["fields"]}
+    assert "-9 = geen antwoord, -8 = niet van toepassing" in fields["work_ability"]["description"]
+    assert Package(str(exports["csv"] / "datapackage.json")).validate().valid
+    # the declaration is what makes the codes valid: without it a -8 is no boolean
+    broken = tmp_path / "undeclared"
+    shutil.copytree(exports["csv"], broken)
+    for resource in package["resources"]:
+        resource["schema"]["missingValues"] = [""]
+    (broken / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    report = Package(str(broken / "datapackage.json")).validate()
+    assert not report.valid
+    errors = report.flatten(["fieldName", "type"])
+    assert ["buddy_present", "type-error"] in errors
+    assert ["work_ability", "type-error"] not in errors  # -9 is an integer (range not declared)
+
+
+def test_the_data_dictionary_documents_each_items_missing_codes(exports: dict[str, Path]) -> None:
+    with (exports["csv"] / "data-dictionary.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["Variable / Field Name"]: r for r in csv.DictReader(fh)}
+    item = rows["work_ability"]
+    assert "@dwt-missing=-9,-8" in item["Field Annotation"]
+    assert "-9 = geen antwoord, -8 = niet van toepassing" in item["Field Note"]
+    assert "@dwt-missing" not in rows["employed"]["Field Annotation"]  # required: never missing
+    assert "@dwt-missing" not in rows["participant_id"]["Field Annotation"]
+    assert not [name for name in rows if name.endswith("__missing")]
+
+
+def test_parquet_keeps_null_items_beside_their_reason_columns(exports: dict[str, Path]) -> None:
+    table = pq.read_table(exports["parquet"] / "employee_survey.parquet")
+    assert table.column_names == [c["name"] for c in table_columns("employee_survey")]
+    rows = {r["participant_id"]: r for r in table.to_pylist()}
+    assert rows["pa02"]["work_ability"] is None
+    assert rows["pa02"]["work_ability__missing"] == "geen_antwoord"
+    assert rows["pa02"]["health__missing"] == "niet_geleverd"
+    assert rows["pa01"]["work_ability"] == 7 and rows["pa01"]["work_ability__missing"] is None

@@ -282,6 +282,47 @@ def survey_sav(tmp_path: Path) -> Path:
     return path
 
 
+def test_sav_survey_missing_codes_arrive_as_codes_other_user_missing_values_as_empty(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "burgerservicenummer": ["111222333", "89693504", "123456782"],
+            "werkzaam": [1.0, -9.0, -8.0],
+            "werkvermogen": [7.0, -9.0, -8.0],
+            "tevredenheid_werk": [4.0, 99.0, -9.0],
+        }
+    )
+    path = tmp_path / "employee_survey.sav"
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={
+            "werkzaam": {1.0: "ja", 0.0: "nee", -9.0: "geen antwoord", -8.0: "nvt"},
+        },
+        missing_ranges={
+            "werkvermogen": [-9.0, -8.0],  # declared user-missing, as SPSS users do
+            "tevredenheid_werk": [99.0, {"lo": -9.0, "hi": -8.0}],  # 99: the region's own code
+        },
+    )
+    raw = read_raw(path, EMPLOYEE_SURVEY).frame
+    assert raw["employed"].tolist() == ["ja", "-9", "-8"]  # a code's label is not the value
+    assert raw["work_ability"].tolist() == ["7", "-9", "-8"]
+    assert raw["job_satisfaction"].tolist() == ["4", None, "-9"]
+    typed_frame, reasons = typed(read_raw(path, EMPLOYEE_SURVEY))
+    assert typed_frame["work_ability"].isna().tolist() == [False, True, True]
+    assert reasons.map(len).sum() == 0
+
+
+def test_a_string_variables_user_missing_values_are_empty_but_the_survey_codes() -> None:
+    from dwt.ingest.read import _without_user_missing
+
+    values = pd.Series(["groen", "NVT", "-9", None], dtype=object)
+    ranges = [{"lo": "NVT", "hi": "NVT"}, {"lo": "-9", "hi": "-9"}]
+    kept = _without_user_missing(values, ranges, {-9.0, -8.0})
+    assert kept.tolist() == ["groen", None, "-9", None]
+
+
 def test_sav_value_labels_become_the_code(survey_sav: Path) -> None:
     frame = read_raw(survey_sav, EMPLOYEE_SURVEY).frame
     assert frame["employed"].tolist() == ["ja", "nee", "ja"]

@@ -26,11 +26,15 @@ KEY = b"unit-test-key"
 REGION = "haaglanden"
 
 
-def staged(instrument: str, rows: list[dict[str, str]], wave: int = 2019) -> pd.DataFrame:
+def staged(
+    instrument: str, rows: list[dict[str, str]], wave: int = 2019, absent: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Rows as the ingest stages them: typed columns, bookkeeping, raw text, parse reasons
-    (the GX rules are not applied here: a parse failure stands for every row reason)."""
+    (the GX rules are not applied here: a parse failure stands for every row reason).
+    `absent` columns are not in the delivered file at all."""
     inst = load_instrument(instrument)
-    raw = pd.DataFrame([{c: r.get(c, "") for c in inst.column_names} for r in rows])
+    names = [c for c in inst.column_names if c not in absent]
+    raw = pd.DataFrame([{c: r.get(c, "") for c in names} for r in rows])
     raw.index = range(1, len(raw) + 1)
     typed, reasons = parse_table(raw, inst, load_study())
     frame = typed.reset_index(drop=True).copy()
@@ -67,6 +71,60 @@ def test_a_region_is_curated_into_pseudonymous_tables_with_counts_per_file() -> 
         f"{REGION}/2019/placements.csv": (2, 1, 1),
         f"{REGION}/2019/employee_survey.csv": (2, 1, 1),
     }
+
+
+def test_survey_tables_keep_why_an_answer_is_missing_beside_a_null_item() -> None:
+    people = staged("placements", [placement(n) for n in (1, 2, 3)])
+    answers = [
+        employee_answer(1, 2019, work_ability="-9", health=" -8 ", buddy_helpful=""),
+        employee_answer(2, 2019, same_employer="-8", sick_days="-9", hours_per_week="-8"),
+        employee_answer(3, 2019),
+    ]
+    survey = staged("employee_survey", answers, absent=("intention_to_stay",))
+    out = build_region(REGION, {"placements": people, "employee_survey": survey}, KEY)
+    spec = curated_tables()["employee_survey"]
+    rows = table(out.research, spec.path(region=REGION, wave=2019))
+    assert list(rows.columns) == spec.column_names
+    assert out.counts[f"{REGION}/2019/employee_survey.csv"] == (3, 3, 0)
+    ids = pseudonymise(KEY, "bsn", [make_bsn(1), make_bsn(2)])
+    rows = rows.set_index("participant_id")
+    first, second = rows.loc[ids[0]], rows.loc[ids[1]]
+
+    def reason(row: pd.Series, item: str) -> str | None:
+        value = row[f"{item}__missing"]
+        return None if pd.isna(value) else str(value)
+
+    # the item stays NULL (figures count it as missing); the reason says why
+    assert pd.isna(first["work_ability"]) and reason(first, "work_ability") == "geen_antwoord"
+    assert pd.isna(first["health"]) and reason(first, "health") == "niet_van_toepassing"
+    assert pd.isna(first["buddy_helpful"]) and reason(first, "buddy_helpful") == "niet_geleverd"
+    assert reason(second, "same_employer") == "niet_van_toepassing"
+    assert reason(second, "sick_days") == "geen_antwoord"
+    assert reason(second, "hours_per_week") == "niet_van_toepassing"
+    # a column the file did not deliver: not delivered, in every row
+    assert rows["intention_to_stay"].isna().all()
+    assert set(rows["intention_to_stay__missing"]) == {"niet_geleverd"}
+    # an answered item has no reason
+    assert first["job_satisfaction"] == 4 and reason(first, "job_satisfaction") is None
+    assert second["work_ability"] == 7 and reason(second, "work_ability") is None
+    # required items are never missing in a curated row; dates, identifiers have no companion
+    assert "employed__missing" not in rows.columns
+    assert "response_date__missing" not in rows.columns
+    assert not [c for c in rows.columns if c.startswith(("bsn", "participant_id_"))]
+    # every NULL answer item has a reason, every answered one none
+    for column in spec.columns:
+        if "reason_of" in column:
+            item = rows[column["reason_of"]]
+            assert (item.isna() == rows[column["name"]].notna()).all(), column["name"]
+
+
+def test_other_tables_than_the_surveys_have_no_missing_reason_columns() -> None:
+    for name, spec in curated_tables().items():
+        companions = [c["name"] for c in spec.columns if c["name"].endswith("__missing")]
+        if name in ("employee_survey", "employer_survey"):
+            assert companions, name
+        else:
+            assert companions == [], name
 
 
 def test_quarantined_rows_keep_every_raw_value_and_reason_in_the_restricted_zone() -> None:

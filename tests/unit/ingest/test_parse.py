@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dwt.ingest.parse import parse_table
+from dwt.ingest.parse import missing_reasons, parse_table
 from dwt.schema import Instrument, load_instrument, load_study
 
 STUDY = load_study()
@@ -327,6 +327,64 @@ def test_survey_missing_codes_become_na_without_a_reason(
     value, reasons = parse_cell(instrument, column, missing)
     assert pd.isna(value)
     assert reasons == []
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("-9", "geen_antwoord"),
+        (" -9 ", "geen_antwoord"),
+        ("-8", "niet_van_toepassing"),
+        ("-8\t", "niet_van_toepassing"),
+        (None, "niet_geleverd"),
+        ("", "niet_geleverd"),
+        ("   ", "niet_geleverd"),
+        ("7", None),  # a value: no reason
+        ("-9.0", None),  # not the code: the parser reads -9 (and the range refuses it)
+        ("-7", None),
+        ("zeven", None),  # refused by the parser, so the row is quarantined anyway
+    ],
+)
+@pytest.mark.parametrize("column", ["work_ability", "hours_per_week", "buddy_present"])
+def test_missing_reasons_tell_the_codes_from_an_empty_cell(
+    column: str, cell: str | None, reason: str | None
+) -> None:
+    cells = pd.Series([cell, "4", cell], index=[3, 5, 8], dtype=object)
+    col = EMPLOYEE_SURVEY.column(column)
+    found = missing_reasons(cells, len(cells), col, STUDY)
+    assert list(found.index) == [3, 5, 8]
+    expected = [reason, None, reason]
+    assert [None if pd.isna(v) else v for v in found] == expected
+    # exactly the cells the parser turns into <NA> without a reason get one
+    raw = pd.DataFrame({column: cells})
+    typed, reasons = parse_table(raw, EMPLOYEE_SURVEY, STUDY)
+    silent_na = typed[column].isna() & (reasons.map(len) == 0)
+    assert (found.notna() == silent_na).all()
+
+
+@pytest.mark.parametrize(
+    ("column", "reason"), [("work_ability", "geen_antwoord"), ("employed", None)]
+)
+def test_a_full_width_code_counts_where_the_parser_reads_digits(
+    column: str, reason: str | None
+) -> None:
+    cells = pd.Series(["\uff0d\uff19"], dtype=object)  # full-width -9
+    found = missing_reasons(cells, 1, EMPLOYEE_SURVEY.column(column), STUDY)
+    assert (None if pd.isna(found[0]) else found[0]) == reason
+    # a boolean column does not fold digits: there the cell is refused, never silently NA
+    _, reasons = parse_table(pd.DataFrame({column: cells}), EMPLOYEE_SURVEY, STUDY)
+    assert (reasons[0] == []) == (reason is not None)
+
+
+def test_a_column_the_file_did_not_deliver_is_not_delivered_in_every_row() -> None:
+    found = missing_reasons(None, 3, EMPLOYEE_SURVEY.column("health"), STUDY)
+    assert found.to_list() == ["niet_geleverd"] * 3
+
+
+def test_an_identifier_column_has_no_missing_codes() -> None:
+    cells = pd.Series(["-9", None], dtype=object)
+    found = missing_reasons(cells, 2, EMPLOYEE_SURVEY.column("bsn"), STUDY)
+    assert pd.isna(found[0]) and found[1] == "niet_geleverd"
 
 
 @pytest.mark.parametrize("empty", [None, "", "   "])
