@@ -47,6 +47,11 @@ def pdf_text(path: Path) -> str:
     ).stdout
 
 
+def figures_of(page: str, chart: str) -> list[str]:
+    """The `<figure>` elements of one chart kind, as HTML text."""
+    return re.findall(rf'<figure class="chart chart-{chart}[^"]*">(.*?)</figure>', page, re.S)
+
+
 def test_writes_a_report_per_region_an_overview_and_an_index_named_by_region_and_wave(
     runs: list[dict[str, Any]],
 ) -> None:
@@ -106,12 +111,20 @@ def test_small_groups_show_below_the_threshold_and_a_region_below_it_gets_no_cur
     wajong = re.search(r"<td>Wajong</td><td class=\"num\">([^<]*)</td>", haag)
     # midpoint-6 with k = 5 shows counts from 7 on (5 and 6 would round to 3)
     assert wajong is not None and wajong.group(1) == "&lt;7"
-    assert haag.count("<svg") == 1  # R(t) and E(t) drawn for the region with 30 placements
+    haag_km = figures_of(haag, "km")
+    assert len(haag_km) == 1 and "<svg" in haag_km[0]  # R(t), E(t) for its 30 placements
     west = html(runs[0], f"duurzaamheid-{WB}-2019")
-    assert "<svg" not in west
-    assert "Niet getekend (minder dan 7 plaatsingen)" in west
+    (west_km,) = figures_of(west, "km")
+    assert "<svg" not in west_km
+    assert "Niet getekend (minder dan 7 plaatsingen)" in west_km
+    # Its only chart is the regions side by side, where West-Brabant itself is left out.
+    assert west.count("<svg") == 1
+    dots = figures_of(west, "dots")[-1]
+    assert "West-Brabant" not in dots[: dots.index("</svg>")]
+    assert "Niet getekend: 2 regio&#39;s zonder getoonde schatting" in dots
     overview = html(runs[0], "duurzaamheid-overzicht-2019")
-    svg = overview[overview.index("<svg") : overview.index("</svg>")]
+    per_region = [f for f in figures_of(overview, "km") if "per regio" in f]
+    svg = per_region[0][: per_region[0].index("</svg>")]
     assert "Haaglanden" in svg and "West-Brabant" not in svg
 
 
