@@ -6,6 +6,7 @@ separate folders so byte-identity is checked on real re-runs, not on a cached ob
 
 from __future__ import annotations
 
+import html as html_text
 import re
 import subprocess
 from pathlib import Path
@@ -126,6 +127,42 @@ def test_small_groups_show_below_the_threshold_and_a_region_below_it_gets_no_cur
     per_region = [f for f in figures_of(overview, "km") if "per regio" in f]
     svg = per_region[0][: per_region[0].index("</svg>")]
     assert "Haaglanden" in svg and "West-Brabant" not in svg
+
+
+def pdf_alt_texts(data: bytes) -> list[str]:
+    """The /Alt entries of a PDF's structure tree, in order (fpdf2 writes one per image)."""
+    out = []
+    for m in re.finditer(rb"/Alt\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>)", data):
+        token = m.group(1)
+        if token.startswith(b"<"):
+            raw = bytes.fromhex(token[1:-1].decode("ascii"))
+        else:
+            raw = re.sub(rb"\\([()\\])", rb"\1", token[1:-1])
+        out.append(
+            raw[2:].decode("utf-16-be") if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
+        )
+    return out
+
+
+@pytest.mark.parametrize("region", [*REGIONS, "overzicht"])
+def test_every_chart_of_the_html_is_in_the_pdf_with_the_same_alt_text_caption_and_labels(
+    runs: list[dict[str, Any]], region: str
+) -> None:
+    """No drift between the renderers: the same charts in the same order, drawn from one SVG."""
+    stem = f"duurzaamheid-{region}-2019"
+    page = html(runs[0], stem)
+    pdf = runs[0]["dir"] / f"{stem}.pdf"
+    alts = [html_text.unescape(a) for a in re.findall(r'<svg[^>]*aria-label="([^"]*)"', page)]
+    assert alts == pdf_alt_texts(pdf.read_bytes())
+    words = " ".join(pdf_text(pdf).split())
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert len(captions) >= 6  # every chart has a caption, drawn or not
+    for caption in captions:
+        title = html_text.unescape(caption).split(". ", 1)[0]
+        assert title in words, title
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):  # the chart's own words and ticks
+        for label in re.findall(r"<text[^>]*>([^<]+)</text>", svg):
+            assert html_text.unescape(label).strip() in words, label
 
 
 def test_the_cover_names_the_snapshot_in_html_and_pdf(runs: list[dict[str, Any]]) -> None:
