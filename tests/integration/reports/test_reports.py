@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
+from helpers.reports_lake import HAAG, MG, SNAPSHOT, WB, LakePaths, secrets, write_lake
 
 from commands.main import main
 from dwt.zones import ResearchZone
@@ -69,6 +69,9 @@ def test_the_index_links_every_report_relatively(runs: list[dict[str, Any]]) -> 
     for r in (*REGIONS, "overzicht"):
         assert f'href="duurzaamheid-{r}-2019.html"' in index
         assert f'href="duurzaamheid-{r}-2019.pdf"' in index
+    # One click: the region's own name is the link to its report.
+    for code, name in ((HAAG, "Haaglanden"), (WB, "West-Brabant"), (MG, "Midden-Gelderland")):
+        assert f'<a class="report" href="duurzaamheid-{code}-2019.html">{name}</a>' in index
 
 
 @pytest.mark.parametrize("region", [*REGIONS, "overzicht"])
