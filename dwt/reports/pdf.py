@@ -211,6 +211,7 @@ def _figure(pdf: FPDF, block: Figure, drawing: str | None) -> None:
             width, height = width * room / height, room
         if pdf.get_y() + height + 10 > pdf.page_break_trigger:
             pdf.add_page()
+        pdf.set_fill_color(0, 0, 0)  # what an SVG element without a fill would be painted in
         pdf.image(
             io.BytesIO(drawing.encode("utf-8")),
             w=width,

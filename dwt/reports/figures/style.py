@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
 
+INK = "#1d2329"  # the text colour of the HTML's body
 COLOURS = ("#1f5f99", "#c8602a", "#3c8d4f", "#8a4f9e", "#a08a1e", "#5a6b78")
 # R(t) and E(t) often coincide for months: dashes keep the line underneath visible.
 LINESTYLES = ("-", "--", "-.", ":")
@@ -22,6 +23,12 @@ RC: dict[str, Any] = {
     "axes.grid": True,
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
+    # Not black: matplotlib then writes the colour on every <text> of the SVG. fpdf2 paints text
+    # without a fill in its current fill colour (a table heading's pale blue), the browser black.
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "xtick.labelcolor": INK,
+    "ytick.labelcolor": INK,
 }
 WIDTH_INCHES = 7.2
 SIZE_INCHES = (WIDTH_INCHES, 3.6)

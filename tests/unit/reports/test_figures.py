@@ -92,6 +92,14 @@ def test_every_chart_kind_gives_the_same_bytes_for_the_same_input(figure: Figure
     assert "<metadata>" not in first and "dc:date" not in first
 
 
+def test_every_text_of_a_chart_names_its_colour_so_the_pdf_does_not_paint_it_pale() -> None:
+    figure = Figure(
+        "t", chart="bars", values=(Values("v", (Point("2017", 0.5), Point("2018", 0.2))),)
+    )
+    texts = re.findall(r"<text[^>]*>", figures.svg(figure))
+    assert texts and all("fill: #1d2329" in t for t in texts)
+
+
 def test_a_chart_with_only_suppressed_points_is_not_drawn_at_all() -> None:
     figure = Figure("t", chart="dots", values=(Values("R(12)", (Point("a", None),)),))
     assert not figure.drawn
