@@ -39,12 +39,70 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Point:
+    """One shown estimate of a category (a factor level, a wave, a region) with its interval.
+
+    `value` None: the safe tree does not show it (suppressed, hidden, not delivered), so no mark
+    is drawn for it. `low`/`high` None: no interval is known (then no interval line either).
+    """
+
+    category: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Values:
+    """A named row of estimates over the same categories: one marker, bar or line series.
+
+    `panel` puts series in small multiples side by side (each its own scale), e.g. the three
+    trajectory items; `scale` is the panel's value range (low, high) when it is fixed.
+    """
+
+    label: str
+    points: tuple[Point, ...]
+    panel: str = ""
+    scale: tuple[float, float] | None = None
+
+
+# What a chart draws: Kaplan–Meier steps; hazard ratios on a log axis (forest plot);
+# percentages with intervals per category (dot-and-interval); means per wave with a band
+# (line-with-band, one panel per item); percentages per wave (bars).
+CHARTS = ("km", "forest", "dots", "lines", "bars")
+
+
+@dataclass(frozen=True)
 class Figure:
+    """One chart: what it draws (already safe), its Dutch caption and alt text.
+
+    `not_drawn` names what was left out (a group under the threshold, a suppressed estimate,
+    a survey not delivered) and `omitted` is the sentence saying so, worded by `sections`.
+    The numbers of every chart are in a `Table` beside it: the figure never holds the only copy.
+    """
+
     title: str
-    series: tuple[Series, ...]
-    caption: str
-    not_drawn: tuple[str, ...] = ()  # groups left out because they hold fewer than k placements
+    series: tuple[Series, ...] = ()  # chart "km"
+    caption: str = ""
+    not_drawn: tuple[str, ...] = ()
+    chart: str = "km"
+    values: tuple[Values, ...] = ()  # every other chart
+    alt: str = ""
+    omitted: str = ""
+    axis: str = ""  # the value axis label
     kind: str = "figure"
+
+    @property
+    def drawn(self) -> bool:
+        """Whether there is at least one mark to draw (else only the caption is shown)."""
+        if self.chart == "km":
+            return bool(self.series)
+        return any(p.value is not None for v in self.values for p in v.points)
+
+    @property
+    def full_caption(self) -> str:
+        """The caption both renderers print under the chart: title, caption, what is left out."""
+        return " ".join(part for part in (f"{self.title}.", self.caption, self.omitted) if part)
 
 
 Block = Paragraph | Table | Figure

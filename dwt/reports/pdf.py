@@ -1,7 +1,8 @@
 """PDF rendering (fpdf2) of the same document tree the HTML shows.
 
 Byte-identical for the same lake: the creation date is the as-of wave's reference date (not the
-clock), figures are deterministic PNGs, and fpdf2 derives the file ID from the content.
+clock), charts are the deterministic SVGs the HTML shows (fpdf2 draws them as vector graphics),
+and fpdf2 derives the file ID from the content.
 The font is the DejaVu Sans matplotlib ships, so the PDF looks the same on every machine and
 the Dutch characters (–, ≥, ë, ×) are available.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from fpdf import FPDF
 
 FONT = "DejaVu"
+# The family the charts' SVG text names (matplotlib's font.family): fpdf2 draws it with this font.
+CHART_FONT = "DejaVu Sans"
 BLUE = (31, 95, 153)
 GREY = (74, 85, 96)
 PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
@@ -52,6 +56,7 @@ def _document(title: str, as_of: int) -> FPDF:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font(FONT, "", str(font_dir() / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(font_dir() / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(CHART_FONT, "", str(font_dir() / "DejaVuSans.ttf"))
     pdf.set_creation_date(creation_date(as_of))
     pdf.set_title(title)
     pdf.set_author("Duurzaam Werk(t) — NVvA en Arbeidsdeskundig Kennis Centrum")
@@ -195,23 +200,51 @@ def _table(pdf: FPDF, block: Table) -> None:
     pdf.ln(3)
 
 
-def _figure(pdf: FPDF, block: Figure, k: int) -> None:
-    if block.series:
-        if pdf.get_y() > 190:
+def _figure(pdf: FPDF, block: Figure, drawing: str | None) -> None:
+    """The chart as vector graphics (the very SVG the HTML inlines), alt text, its caption."""
+    if drawing is not None:
+        width_pt, height_pt = _svg_size(drawing)
+        width = float(PAGE_WIDTH_MM)
+        height = width * height_pt / width_pt
+        room = pdf.page_break_trigger - pdf.t_margin - 12  # a page, less the caption's lines
+        if height > room:  # a tall chart (many rows) is scaled down to fit one page
+            width, height = width * room / height, room
+        if pdf.get_y() + height + 10 > pdf.page_break_trigger:
             pdf.add_page()
-        pdf.image(io.BytesIO(figures.png(block)), w=PAGE_WIDTH_MM)
+        pdf.set_fill_color(0, 0, 0)  # what an SVG element without a fill would be painted in
+        pdf.image(
+            io.BytesIO(drawing.encode("utf-8")),
+            w=width,
+            h=height,
+            alt_text=block.alt or block.title,
+        )
     pdf.set_font(FONT, "", 8)
     pdf.set_text_color(*GREY)
-    text = f"{block.title}. {block.caption}"
-    if block.not_drawn:
-        text += f" Niet getekend (minder dan {k} plaatsingen): {', '.join(block.not_drawn)}."
-    pdf.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.2, block.full_caption, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
 
 
-def render_pdf(report: Report, snapshot: str, k: int, as_of: int) -> bytes:
-    """The report as PDF bytes, identical for identical input."""
+def _svg_size(drawing: str) -> tuple[float, float]:
+    """Width and height (pt) that matplotlib wrote on the `<svg>` element."""
+    head = drawing[: drawing.index(">")]
+    width = head.split('width="', 1)[1].split("pt", 1)[0]
+    height = head.split('height="', 1)[1].split("pt", 1)[0]
+    return float(width), float(height)
+
+
+def render_pdf(
+    report: Report,
+    snapshot: str,
+    k: int,
+    as_of: int,
+    drawings: Mapping[Figure, str] | None = None,
+) -> bytes:
+    """The report as PDF bytes, identical for identical input.
+
+    `drawings` (`figures.svgs`): the charts already drawn for the HTML, so each is drawn once.
+    """
+    drawings = drawings if drawings is not None else figures.svgs(report)
     pdf = _document(report.title, as_of)
     _cover(pdf, report)
     for section in report.sections:
@@ -222,7 +255,7 @@ def render_pdf(report: Report, snapshot: str, k: int, as_of: int) -> bytes:
             elif isinstance(block, Table):
                 _table(pdf, block)
             else:
-                _figure(pdf, block, k)
+                _figure(pdf, block, drawings.get(block))
     pdf.set_font(FONT, "", 7.5)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(0, 4, f"Gemaakt met dwt uit gegevensbestand (snapshot) {snapshot}.",

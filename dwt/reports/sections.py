@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dwt.reports import text as t
-from dwt.reports.model import Figure, Paragraph, Section, Series, Table
+from dwt.reports.model import Figure, Paragraph, Point, Section, Series, Table, Values
 from dwt.schema import load_instrument, load_study, measure_columns
 
 AT_RISK_MONTHS = (0, 12, 24, 36)
@@ -56,6 +56,11 @@ def km_figure(group: Mapping[str, Any], k: int) -> Figure:
             f"{k} plaatsingen nog gevolgd worden."
         ),
         not_drawn=tuple(missing),
+        omitted=_not_drawn(missing, f"minder dan {k} plaatsingen"),
+        alt=_alt(
+            "Lijngrafiek van het deel van de plaatsingen dat na t maanden nog loopt",
+            [s.label for s in drawn],
+        ),
     )
 
 
@@ -74,7 +79,227 @@ def regions_figure(metrics: Mapping[str, Any], k: int) -> Figure:
         series=tuple(drawn),
         caption=f"Een regio met minder dan {k} plaatsingen krijgt geen curve.",
         not_drawn=tuple(missing),
+        omitted=_not_drawn(missing, f"minder dan {k} plaatsingen"),
+        alt=_alt(f"Lijngrafiek van {t.R_LABEL} per regio", [s.label for s in drawn]),
     )
+
+
+# ---------------------------------------------------------------- charts (from the safe tree)
+
+
+def _not_drawn(labels: Sequence[str], reason: str) -> str:
+    """The caption's sentence naming what a chart leaves out, and why."""
+    return f"Niet getekend ({reason}): {', '.join(labels)}." if labels else ""
+
+
+def _alt(what: str, drawn: Sequence[str]) -> str:
+    """Alt text: what the chart shows, what is drawn, and where its numbers are."""
+    shown = f" Getekend: {', '.join(drawn)}." if drawn else " Er is niets getekend."
+    return f"{what}.{shown} De getallen staan in de tabel bij deze grafiek."
+
+
+def _estimate(category: str, block: Mapping[str, Any] | None, key: str = "estimate") -> Point:
+    """A safe estimate as a point; None (suppressed, hidden, beyond follow-up) is not drawn."""
+    block = block or {}
+    value = block.get(key)
+    if value is None:
+        return Point(category, None)
+    return Point(category, float(value), _float(block.get("ci_low")), _float(block.get("ci_high")))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def retention_dots(
+    title: str, rows: Sequence[tuple[str, Mapping[str, Any]]], k: int, unit: str, per: str
+) -> Figure:
+    """R(12) and R(24) with their intervals per row (a factor level, a region).
+
+    `rows`: (label, the row's `retention` block). A row with neither estimate shown is left
+    out of the chart (the caption names it); an estimate not shown gets no marker.
+    """
+    kept: list[tuple[Point, Point]] = []
+    missing: list[str] = []
+    for label, retention in rows:
+        r12, r24 = (_estimate(label, (retention or {}).get(h)) for h in ("12", "24"))
+        if r12.value is None and r24.value is None:
+            missing.append(label)
+        else:
+            kept.append((r12, r24))
+    values = tuple(
+        Values(f"R({h})", tuple(pair[i] for pair in kept)) for i, h in enumerate((12, 24))
+    )
+    return Figure(
+        title=title,
+        chart="dots",
+        values=values,
+        axis="Deel van de plaatsingen nog bij dezelfde werkgever",
+        caption=(
+            "Stip: R(12), ruit: R(24); lijn: 95%-betrouwbaarheidsinterval. Een stip ontbreekt "
+            "waar de schatting niet getoond wordt."
+        ),
+        not_drawn=tuple(missing),
+        omitted=(
+            f"Niet getekend: {len(missing)} {unit} zonder getoonde schatting (minder dan {k} "
+            "plaatsingen, of nog niemand zo lang gevolgd); de tabel noemt ze."
+            if missing
+            else ""
+        ),
+        alt=_alt(
+            f"Stippengrafiek van R(12) en R(24) met 95%-interval per {per}",
+            [a.category for a, _ in kept],
+        ),
+    )
+
+
+def factors_figure(factors: Mapping[str, Any], k: int) -> Figure:
+    """R(12) and R(24) per factor level (levels without placements are not rows at all)."""
+    rows = [
+        (
+            f"{t.column_label('placements', column)}: {t.code_label('placements', column, lv)}",
+            level.get("retention") or {},
+        )
+        for column, factor in factors.items()
+        for lv, level in factor["levels"].items()
+        if level.get("n") != 0
+    ]
+    return retention_dots("Behoud na 12 en 24 maanden per kenmerk", rows, k, "niveaus", "niveau")
+
+
+def cox_figure(cox: Mapping[str, Any], k: int) -> Figure:
+    """Forest plot of the shown hazard ratios; the terms the release withheld are counted."""
+    points = []
+    for term, hr in sorted((cox.get("hazard_ratios") or {}).items()):
+        column, _, level = term.partition("=")
+        ref = (cox.get("reference") or {}).get(column, "")
+        label = (
+            f"{t.column_label('placements', column)}: "
+            f"{t.code_label('placements', column, level)} t.o.v. "
+            f"{t.code_label('placements', column, ref)}"
+        )
+        points.append(_estimate(label, {**hr, "estimate": hr.get("hr")}))
+    hidden = int(cox.get("suppressed_terms") or 0)
+    return Figure(
+        title="Hazard ratio's van het Cox-model",
+        chart="forest",
+        values=(Values("Hazard ratio", tuple(points)),),
+        axis="Hazard ratio met 95%-interval (logaritmische schaal)",
+        caption=(
+            "Rechts van de stippellijn (1): plaatsingen met dat kenmerk eindigen sneller dan in "
+            "de referentiegroep; links: ze duren langer."
+        ),
+        omitted=(
+            f"Niet getekend: {hidden} vergelijking{'en' if hidden != 1 else ''} waarin een "
+            f"niveau of de referentiegroep minder dan {k} plaatsingen of uitvallers heeft."
+            if hidden
+            else ""
+        ),
+        alt=_alt(
+            "Forest plot van de hazard ratio's met 95%-interval",
+            [p.category for p in points if p.value is not None],
+        ),
+    )
+
+
+def trajectories_figure(traj: Mapping[str, Any], waves: Sequence[str], k: int) -> Figure:
+    """Mean per wave with its 95% band, one panel per item on the item's own scale."""
+    inst = load_instrument("employee_survey")
+    panels = []
+    missing: list[str] = []
+    for item in load_study().trajectory_items:
+        label = t.column_label("employee_survey", item)
+        points = tuple(_estimate(w, traj.get(item, {}).get(w), key="mean") for w in waves)
+        missing += [f"{label} {p.category}" for p in points if p.value is None]
+        scale = inst.column(item).range
+        panels.append(
+            Values(
+                label,
+                points,
+                panel=label,
+                scale=(float(scale["min"]), float(scale["max"])) if scale else None,
+            )
+        )
+    return Figure(
+        title="Gemiddelde per meting",
+        chart="lines",
+        values=tuple(panels),
+        caption="Lijn: gemiddelde; band: 95%-betrouwbaarheidsinterval. Elk onderwerp op zijn "
+        "eigen schaal.",
+        not_drawn=tuple(missing),
+        omitted=_not_drawn(missing, f"minder dan {k} respondenten"),
+        alt=_alt(
+            "Lijngrafieken van het gemiddelde per meting",
+            [v.label for v in panels if any(p.value is not None for p in v.points)],
+        ),
+    )
+
+
+def response_figure(detail: Mapping[str, Any], waves: Sequence[str], k: int) -> Figure:
+    """Response rate per wave of the employee and employer surveys (no bar when not shown)."""
+    series = []
+    missing: list[str] = []
+    for inst, label in (("employee_survey", "Werknemers"), ("employer_survey", "Werkgevers")):
+        rows = detail.get(inst, {})
+        points = []
+        for w in waves:
+            row = rows.get(w) or {}
+            rate = row.get("rate") if row.get("delivered") else None
+            points.append(Point(w, _float(rate)))
+            if rate is None:
+                why = (
+                    "niet geleverd" if not row.get("delivered") else "te weinig voor een percentage"
+                )
+                missing.append(f"{label.lower()} {w} ({why})")
+        series.append(Values(label, tuple(points)))
+    return Figure(
+        title="Respons per meting",
+        chart="bars",
+        values=tuple(series),
+        axis="Respons",
+        caption=f"Een respons wordt getoond bij minstens {k} werknemers of werkgevers in "
+        "aanmerking.",
+        not_drawn=tuple(missing),
+        omitted=f"Niet getekend: {', '.join(missing)}." if missing else "",
+        alt=_alt(
+            "Staafdiagram van de respons per meting",
+            [
+                f"{v.label.lower()} {p.category}"
+                for v in series
+                for p in v.points
+                if p.value is not None
+            ],
+        ),
+    )
+
+
+def risk_figure(risk: Mapping[str, Any], waves: Sequence[str], k: int) -> Figure:
+    """Share of contacts with risk oranje or rood per wave (no bar when not shown)."""
+    points = tuple(Point(w, _float((risk.get(w) or {}).get("share"))) for w in waves)
+    missing = [p.category for p in points if p.value is None]
+    return Figure(
+        title="Aandeel contacten met risico oranje of rood",
+        chart="bars",
+        values=(Values("Oranje of rood", points),),
+        axis="Deel van de contacten",
+        caption="Risico-inschatting van de arbeidsdeskundige per contact.",
+        not_drawn=tuple(missing),
+        omitted=_not_drawn(missing, f"minder dan {k} contacten"),
+        alt=_alt(
+            "Staafdiagram van het aandeel contacten met risico oranje of rood per meting",
+            [p.category for p in points if p.value is not None],
+        ),
+    )
+
+
+def regions_retention_figure(metrics: Mapping[str, Any], k: int) -> Figure:
+    """R(12) and R(24) with intervals of every region and of all regions, side by side."""
+    rows = [
+        (t.region_name(code), g.get("retention") or {})
+        for code, g in sorted(metrics["regions"].items())
+    ]
+    rows.append(("Alle regio's", metrics["all"].get("retention") or {}))
+    return retention_dots("Behoud na 12 en 24 maanden per regio", rows, k, "regio's", "regio")
 
 
 def at_risk_table(group: Mapping[str, Any]) -> Table:
@@ -162,7 +387,7 @@ def _response_cells(row: Mapping[str, Any] | None) -> tuple[str, str, str]:
     return (t.count(row.get("respondents")), t.count(row.get("eligible")), t.percent(row["rate"]))
 
 
-def response_section(group: Mapping[str, Any]) -> Section:
+def response_section(group: Mapping[str, Any], k: int) -> Section:
     detail = (group.get("response") or {}).get("detail", {})
     employee, employer = detail.get("employee_survey", {}), detail.get("employer_survey", {})
     rows = tuple(
@@ -186,6 +411,7 @@ def response_section(group: Mapping[str, Any]) -> Section:
                 "(of werkgevers) met een plaatsing die in dat jaar liep. Een vragenlijst die niet "
                 "is aangeleverd heeft geen responspercentage."
             ),
+            response_figure(detail, sorted(set(employee) | set(employer)), k),
             Table(columns, rows, numeric=(1, 2, 3, 4, 5, 6)),
         ),
         "respons",
@@ -276,7 +502,7 @@ def _factor_rows(factors: Mapping[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
-def _cox_blocks(cox: Mapping[str, Any]) -> list[Paragraph | Table]:
+def _cox_blocks(cox: Mapping[str, Any], k: int) -> list[Paragraph | Table | Figure]:
     if not cox.get("fitted"):
         return [Paragraph(t.COX_REASON)]
     rows = []
@@ -298,6 +524,7 @@ def _cox_blocks(cox: Mapping[str, Any]) -> list[Paragraph | Table]:
             "Cox-model: een hazard ratio boven 1 betekent dat plaatsingen met dat kenmerk sneller "
             "eindigen dan die in de referentiegroep, onder 1 dat ze langer duren."
         ),
+        cox_figure(cox, k),
         Table(
             ("Kenmerk", "Vergelijking", "Hazard ratio", "95%-interval", "p"),
             tuple(rows),
@@ -306,7 +533,7 @@ def _cox_blocks(cox: Mapping[str, Any]) -> list[Paragraph | Table]:
     ]
 
 
-def factors_section(group: Mapping[str, Any]) -> Section:
+def factors_section(group: Mapping[str, Any], k: int) -> Section:
     table = Table(
         ("Kenmerk", "Niveau", "Aantal", "R(12)", "R(24)", "Log-rank p"),
         tuple(_factor_rows(group.get("factors") or {})),
@@ -316,7 +543,11 @@ def factors_section(group: Mapping[str, Any]) -> Section:
     )
     return Section(
         "Factoren die samenhangen met duurzaamheid",
-        (table, *_cox_blocks(group.get("cox") or {})),
+        (
+            factors_figure(group.get("factors") or {}, k),
+            table,
+            *_cox_blocks(group.get("cox") or {}, k),
+        ),
         "factoren",
     )
 
@@ -344,6 +575,7 @@ def trajectories_section(group: Mapping[str, Any], k: int) -> Section:
                 "schaal van 0 tot 10, tevredenheid en gezondheid van 1 tot 5. Bij minder dan "
                 f"{k} respondenten wordt geen gemiddelde getoond."
             ),
+            trajectories_figure(traj, waves, k),
             Table(("Meting", "Respondenten", *labels), tuple(rows), numeric=(1, 2, 3, 4)),
         ),
         "trajecten",
@@ -370,7 +602,7 @@ def measures_section(group: Mapping[str, Any]) -> Section:
     )
 
 
-def monitoring_section(group: Mapping[str, Any]) -> Section:
+def monitoring_section(group: Mapping[str, Any], k: int) -> Section:
     mon = group.get("monitoring") or {}
     contacts = mon.get("contacts", {})
     waves = sorted(contacts)
@@ -407,6 +639,7 @@ def monitoring_section(group: Mapping[str, Any]) -> Section:
                 "het aandeel contacten met risico-inschatting oranje of rood, en hoe vaak elk "
                 "signaal werd genoemd."
             ),
+            risk_figure(risk, waves, k),
             Table(
                 ("Contactvorm", *waves),
                 tuple(rows),
@@ -468,6 +701,7 @@ def comparison_section(metrics: Mapping[str, Any], region: str | None) -> Sectio
         (
             Paragraph("Kerncijfers per regio; percentages met 95%-betrouwbaarheidsinterval."),
             comparison_table(metrics, region),
+            regions_retention_figure(metrics, int(metrics["disclosure"]["threshold"])),
         ),
         "vergelijking",
     )
@@ -534,13 +768,13 @@ def region_sections(
     return (
         about_section(metrics["disclosure"]),
         recruitment_section(group),
-        response_section(group),
+        response_section(group, k),
         characteristics_section(group, gender, k),
         survival_section(group, k),
-        factors_section(group),
+        factors_section(group, k),
         trajectories_section(group, k),
         measures_section(group),
-        monitoring_section(group),
+        monitoring_section(group, k),
         comparison_section(metrics, region),
         quality_section(quality),
     )
@@ -559,6 +793,7 @@ def overview_sections(
         (
             Paragraph("Kerncijfers per regio; percentages met 95%-betrouwbaarheidsinterval."),
             comparison_table(metrics),
+            regions_retention_figure(metrics, k),
             regions_figure(metrics, k),
         ),
         "vergelijking",
@@ -567,13 +802,13 @@ def overview_sections(
         about_section(metrics["disclosure"]),
         per_region,
         recruitment_overview_section(metrics),
-        response_section(pooled),
+        response_section(pooled, k),
         characteristics_section(pooled, gender, k),
         survival_section(pooled, k),
-        factors_section(pooled),
+        factors_section(pooled, k),
         trajectories_section(pooled, k),
         measures_section(pooled),
-        monitoring_section(pooled),
+        monitoring_section(pooled, k),
         quality_section(quality),
     )
 

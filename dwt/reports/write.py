@@ -34,17 +34,20 @@ def write_report(
     report: Report, report_set: ReportSet, out_dir: Path, formats: Iterable[str]
 ) -> dict[str, Any]:
     """Render one report in each format; returns its files and the seconds it took."""
+    from dwt.reports.figures import svgs
     from dwt.reports.html import render_report
     from dwt.reports.pdf import render_pdf
 
     started = time.perf_counter()
     files: list[str] = []
+    drawings = svgs(report)  # each chart drawn once, shown by both formats
+    snapshot, threshold = report_set.snapshot, report_set.threshold
     for fmt in formats:
         path = Path(out_dir) / f"{report.stem}.{fmt}"
         if fmt == "html":
-            data = render_report(report, report_set.snapshot, report_set.threshold).encode("utf-8")
+            data = render_report(report, snapshot, threshold, drawings).encode("utf-8")
         else:
-            data = render_pdf(report, report_set.snapshot, report_set.threshold, report_set.as_of)
+            data = render_pdf(report, snapshot, threshold, report_set.as_of, drawings)
         write_atomic(path, data)
         files.append(str(path))
     return {"files": files, "seconds": round(time.perf_counter() - started, 3)}

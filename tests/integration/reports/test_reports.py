@@ -6,13 +6,14 @@ separate folders so byte-identity is checked on real re-runs, not on a cached ob
 
 from __future__ import annotations
 
+import html as html_text
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.reports_lake import HAAG, SNAPSHOT, WB, LakePaths, secrets, write_lake
+from helpers.reports_lake import HAAG, MG, SNAPSHOT, WB, LakePaths, secrets, write_lake
 
 from commands.main import main
 from dwt.zones import ResearchZone
@@ -47,6 +48,11 @@ def pdf_text(path: Path) -> str:
     ).stdout
 
 
+def figures_of(page: str, chart: str) -> list[str]:
+    """The `<figure>` elements of one chart kind, as HTML text."""
+    return re.findall(rf'<figure class="chart chart-{chart}[^"]*">(.*?)</figure>', page, re.S)
+
+
 def test_writes_a_report_per_region_an_overview_and_an_index_named_by_region_and_wave(
     runs: list[dict[str, Any]],
 ) -> None:
@@ -63,6 +69,9 @@ def test_the_index_links_every_report_relatively(runs: list[dict[str, Any]]) -> 
     for r in (*REGIONS, "overzicht"):
         assert f'href="duurzaamheid-{r}-2019.html"' in index
         assert f'href="duurzaamheid-{r}-2019.pdf"' in index
+    # One click: the region's own name is the link to its report.
+    for code, name in ((HAAG, "Haaglanden"), (WB, "West-Brabant"), (MG, "Midden-Gelderland")):
+        assert f'<a class="report" href="duurzaamheid-{code}-2019.html">{name}</a>' in index
 
 
 @pytest.mark.parametrize("region", [*REGIONS, "overzicht"])
@@ -106,13 +115,57 @@ def test_small_groups_show_below_the_threshold_and_a_region_below_it_gets_no_cur
     wajong = re.search(r"<td>Wajong</td><td class=\"num\">([^<]*)</td>", haag)
     # midpoint-6 with k = 5 shows counts from 7 on (5 and 6 would round to 3)
     assert wajong is not None and wajong.group(1) == "&lt;7"
-    assert haag.count("<svg") == 1  # R(t) and E(t) drawn for the region with 30 placements
+    haag_km = figures_of(haag, "km")
+    assert len(haag_km) == 1 and "<svg" in haag_km[0]  # R(t), E(t) for its 30 placements
     west = html(runs[0], f"duurzaamheid-{WB}-2019")
-    assert "<svg" not in west
-    assert "Niet getekend (minder dan 7 plaatsingen)" in west
+    (west_km,) = figures_of(west, "km")
+    assert "<svg" not in west_km
+    assert "Niet getekend (minder dan 7 plaatsingen)" in west_km
+    # Its only chart is the regions side by side, where West-Brabant itself is left out.
+    assert west.count("<svg") == 1
+    dots = figures_of(west, "dots")[-1]
+    assert "West-Brabant" not in dots[: dots.index("</svg>")]
+    assert "Niet getekend: 2 regio&#39;s zonder getoonde schatting" in dots
     overview = html(runs[0], "duurzaamheid-overzicht-2019")
-    svg = overview[overview.index("<svg") : overview.index("</svg>")]
+    per_region = [f for f in figures_of(overview, "km") if "per regio" in f]
+    svg = per_region[0][: per_region[0].index("</svg>")]
     assert "Haaglanden" in svg and "West-Brabant" not in svg
+
+
+def pdf_alt_texts(data: bytes) -> list[str]:
+    """The /Alt entries of a PDF's structure tree, in order (fpdf2 writes one per image)."""
+    out = []
+    for m in re.finditer(rb"/Alt\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>)", data):
+        token = m.group(1)
+        if token.startswith(b"<"):
+            raw = bytes.fromhex(token[1:-1].decode("ascii"))
+        else:
+            raw = re.sub(rb"\\([()\\])", rb"\1", token[1:-1])
+        out.append(
+            raw[2:].decode("utf-16-be") if raw.startswith(b"\xfe\xff") else raw.decode("latin-1")
+        )
+    return out
+
+
+@pytest.mark.parametrize("region", [*REGIONS, "overzicht"])
+def test_every_chart_of_the_html_is_in_the_pdf_with_the_same_alt_text_caption_and_labels(
+    runs: list[dict[str, Any]], region: str
+) -> None:
+    """No drift between the renderers: the same charts in the same order, drawn from one SVG."""
+    stem = f"duurzaamheid-{region}-2019"
+    page = html(runs[0], stem)
+    pdf = runs[0]["dir"] / f"{stem}.pdf"
+    alts = [html_text.unescape(a) for a in re.findall(r'<svg[^>]*aria-label="([^"]*)"', page)]
+    assert alts == pdf_alt_texts(pdf.read_bytes())
+    words = " ".join(pdf_text(pdf).split())
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert len(captions) >= 6  # every chart has a caption, drawn or not
+    for caption in captions:
+        title = html_text.unescape(caption).split(". ", 1)[0]
+        assert title in words, title
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):  # the chart's own words and ticks
+        for label in re.findall(r"<text[^>]*>([^<]+)</text>", svg):
+            assert html_text.unescape(label).strip() in words, label
 
 
 def test_the_cover_names_the_snapshot_in_html_and_pdf(runs: list[dict[str, Any]]) -> None:
