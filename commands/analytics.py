@@ -46,8 +46,8 @@ def run_metrics(args: argparse.Namespace) -> int:
     except NoCuratedData as exc:
         return _fail(str(exc))
     if not getattr(args, "safe", False):
-        # exact interview figures for the research team; disclosure control does not know
-        # their cells yet, so the outward (--safe) version leaves them out
+        # exact interview figures for the research team (--safe: the release's, without the
+        # double coding)
         from dwt.analytics.interviews import compute_interview_metrics
 
         metrics["interviews"] = compute_interview_metrics(zone, region, as_of)
@@ -72,6 +72,9 @@ def safe_metrics(zone: Any, settings: Any, region: str | None, as_of: int | None
             raise NoCuratedData(f"no placements for region {region!r}")
         safe["regions"] = {region: safe["regions"][region]}
         safe.pop("all", None)
+        if "interviews" in safe:
+            picked = safe["interviews"]["regions"].get(region)
+            safe["interviews"] = {"regions": {region: picked} if picked else {}}
         safe["tables"] = {
             name: {g: v for g, v in table.items() if g == region}
             for name, table in safe.get("tables", {}).items()
@@ -171,22 +174,27 @@ def summary_text(metrics: dict[str, Any]) -> str:
         lines += ["", *_interview_text(metrics["interviews"])]
     if "disclosure" in metrics:
         lines.append(f"(disclosure control applied, k = {metrics['disclosure']['k']})")
-        lines.append("(interview figures are exact research figures: not in --safe)")
     return "\n".join(lines)
 
 
 def _interview_text(block: dict[str, Any]) -> list[str]:
-    """One line per region (and all): documents held, coded employers, double coding."""
-    lines = ["interviews (exact, research team only)"]
-    groups = [*sorted(block["regions"].items()), ("all regions", block["all"])]
+    """One line per region (and all): documents held, coded employers, double coding (exact
+    figures only: the release leaves it out)."""
+    groups = sorted(block["regions"].items())
+    if "all" in block:
+        groups.append(("all regions", block["all"]))
+    exact = any("double_coding" in g for _, g in groups)
+    lines = ["interviews (exact, research team only)" if exact else "interviews"]
     for name, g in groups:
         docs = g["documents"]["total"]
         kinds = ", ".join(f"{k} {v}" for k, v in docs.items() if k != "total")
-        lines.append(
+        line = (
             f"  {name}: {docs['total']} documents ({kinds}); "
-            f"{g['factors']['employers']} employers with coded interviews; "
-            f"{g['double_coding']['documents']} double-coded"
+            f"{g['factors']['employers']} employers with coded interviews"
         )
+        if "double_coding" in g:
+            line += f"; {g['double_coding']['documents']} double-coded"
+        lines.append(line)
     return lines
 
 

@@ -2,9 +2,9 @@
 `interviews`, beside the durability figures. Pure: frames in, a JSON-able dict out;
 `compute_interview_metrics` adds the lake read.
 
-Not outward yet: the block holds exact counts and is left out of `dwt metrics --safe`, the
-reports and the employer summaries until disclosure control knows its cells (the relations
-between them are listed in docs/ARCHITECTURE.md, "Interview figures").
+Outward only through the release (`dwt.release`: registry cells and relations, rounding, the
+attacker; docs/DISCLOSURE.md), without the double-coding block, which is for the research team
+alone (its 2x2 cells are counts of a handful of documents).
 
 Definitions (per region, and pooled over the regions as "all"; waves up to the as-of wave):
 - documents held: distinct documents (interview_ref) per wave and type; a focus group of
@@ -128,13 +128,12 @@ def durability_block(placements: pd.DataFrame, attributed: pd.DataFrame) -> dict
         block: dict[str, Any] = {}
         for name in (NAMED, NOT_NAMED):
             rows = frame[groups == name]
-            summary = survival.km_summary(
-                rows["duration"], rows["event_r"], (HORIZON_MONTHS,), with_curve=False
-            )
+            summary = survival.km_summary(rows["duration"], rows["event_r"], (HORIZON_MONTHS,))
             block[name] = {
                 "placements": summary["n"],
                 "events": summary["events"],
                 "retention": dict(summary["horizons"]),
+                "curve": summary["curve"],  # outward only from its rounded risk table
             }
         block["logrank"] = survival.logrank(frame["duration"], frame["event_r"], groups)
         out[factor] = block
@@ -198,9 +197,12 @@ def group_block(
     delivered: set[int],
 ) -> dict[str, Any]:
     attributed = employer_segments(interviews, segments)
+    coded = attributed[["region", "employer_id"]].drop_duplicates()
     return {
         "documents": documents_block(interviews, waves, delivered),
         "factors": factors_block(attributed),
+        # placements at the coded employers: named + not_named of every factor
+        "coded_placements": len(placements.merge(coded, on=["region", "employer_id"])),
         "durability": durability_block(placements, attributed),
         "double_coding": double_coding_block(segments),
     }

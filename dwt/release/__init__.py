@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from dwt.release.rounding import Rounding
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from dwt.analytics.frames import LakeFrames
     from dwt.release.decide import Release
     from dwt.zones import ResearchZone
@@ -27,13 +29,22 @@ def rounding_for(k: int, rule: str | None = None) -> Rounding:
     return Rounding(rule or load_study().rounding, k)
 
 
-def release_from_frames(frames: LakeFrames, rounding: Rounding) -> Release:
-    """The decided release of the lake's figures (all regions and pooled) and side tables."""
+def release_from_frames(
+    frames: LakeFrames,
+    rounding: Rounding,
+    interviews: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> Release:
+    """The decided release of the lake's figures (all regions and pooled), the interview
+    figures (`interviews`: the curated interviews and segments) and the side tables."""
     from dwt.analytics.metrics import metrics_from_frames, prepare_placements
     from dwt.release.decide import decide
     from dwt.release.tables import exact_tables
 
     metrics = metrics_from_frames(frames)
+    if interviews is not None:
+        from dwt.analytics.interviews import interview_metrics
+
+        metrics["interviews"] = interview_metrics(frames, *interviews)
     placements = prepare_placements(frames.placements, frames.reference_waves)
     return decide(metrics, exact_tables(placements, frames.quality), rounding)
 
@@ -41,9 +52,10 @@ def release_from_frames(frames: LakeFrames, rounding: Rounding) -> Release:
 def build_release(zone: ResearchZone, rounding: Rounding, as_of: int | None = None) -> Release:
     """Read the lake (waves <= as_of) and decide its release; NoCuratedData when empty."""
     from dwt.analytics.frames import read_frames
+    from dwt.analytics.interviews import read_interview_frames
     from dwt.errors import NoCuratedData
 
     frames = read_frames(zone, as_of)
     if not frames.reference_waves:
         raise NoCuratedData(f"no curated data under {zone.root}")
-    return release_from_frames(frames, rounding)
+    return release_from_frames(frames, rounding, read_interview_frames(zone, as_of))

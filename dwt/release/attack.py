@@ -212,10 +212,10 @@ class _Builder:
         self.m.at_most(prev_c, end_c)
         self.m.equal([end_e, end_c], [self.x[curve.n]])
         self.ends[curve.path] = (end_e, end_c)
-        if curve.level is None:
-            events_cell = (*curve.group, "events", curve.outcome)
-            if events_cell in self.x:
-                self.m.equal([end_e], [self.x[events_cell]])
+        if curve.level is None:  # the group's events: (*group, events, outcome) or (*group, events)
+            for events_cell in ((*curve.group, "events", curve.outcome), (*curve.group, "events")):
+                if events_cell in self.x:
+                    self.m.equal([end_e], [self.x[events_cell]])
 
     def _removed_or_free(self, curve_path: Path, n: Path, w: int) -> list[int]:
         """E(w) + C(w) of a curve when published at month w, else a free count <= its n."""

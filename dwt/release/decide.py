@@ -88,7 +88,8 @@ def decide(
     from dwt.schema import load_study
 
     exact: dict[str, Any] = jsonable(dict(metrics))
-    exact.pop("interviews", None)  # research team only: not part of any release
+    for g in groups(exact.get("interviews") or {}):  # double coding: the research team's only
+        _get(exact["interviews"], g).pop("double_coding", None)
     side = jsonable(dict(tables or {}))
     reg = build(exact, side)
     month = load_study().month_days
@@ -181,7 +182,34 @@ def _estimates(
     for g in groups(exact):
         _tests(exact, safe, g, reg, r, month)
         _means_and_shares(exact, safe, g, reg, r)
+    for g in groups(exact.get("interviews") or {}):
+        _interview_estimates(_get(exact["interviews"], g), _get(safe["interviews"], g), r, month)
     return safe, published
+
+
+def _interview_estimates(exact: Mapping[str, Any], safe: dict[str, Any], r: Rounding,
+                         month: float) -> None:  # fmt: skip
+    """Shares from rounded counts; a factor's log-rank test only where both of its groups have
+    at least t placements and t events (the rule of the factor levels' tests)."""
+    employers = exact["factors"]["employers"]
+    for f, row in exact["factors"]["by_factor"].items():
+        for v in ("bevorderend", "belemmerend"):
+            safe["factors"]["by_factor"][f][f"share_{v}"] = _share(row[v], employers, r)
+    for f, block in exact["durability"].items():
+        ok = all(
+            block[name]["placements"] >= r.threshold
+            and bool(block[name]["curve"])
+            and cv.risk_table(block[name]["curve"], month).events[-1] >= r.threshold
+            for name in ("named", "not_named")
+        )
+        test = dict(block["logrank"])
+        if ok and test.get("p") is not None:
+            test["p"] = round(float(test["p"]), 3)
+            if test.get("statistic") is not None:
+                test["statistic"] = round(float(test["statistic"]), 2)
+        else:
+            test = {"statistic": None, "df": None, "p": None, "suppressed": True}
+        safe["durability"][f]["logrank"] = test
 
 
 def _has(tree: Any, path: Path) -> bool:

@@ -121,6 +121,8 @@ class Registry:
 
 
 def _group_of(path: Path) -> str:
+    if path[0] == "interviews":
+        path = path[1:]
     if path[0] == "regions":
         return path[1]
     if path[0] == "tables":
@@ -254,12 +256,71 @@ def _response_cells(reg: Registry, group: Mapping[str, Any], g: Path) -> None:
                                 f"employer respondents {w}")  # fmt: skip
 
 
-def _pooled(reg: Registry, metrics: Mapping[str, Any]) -> None:
+def _pooled(reg: Registry, metrics: Mapping[str, Any], prefix: Path = ()) -> None:
     """'all' is the sum of the regions, for every count where that holds (checked)."""
     regions = list(metrics.get("regions", {}))
-    for path in [p for p in reg.values if p[0] == "all"]:
-        parts = [("regions", r, *path[1:]) for r in regions]
+    n = len(prefix)
+    for path in [p for p in reg.values if p[:n] == prefix and p[n : n + 1] == ("all",)]:
+        parts = [(*prefix, "regions", r, *path[n + 1 :]) for r in regions]
         reg.relate_sum([p for p in parts if p in reg.values], path, "pooled " + "/".join(path))
+
+
+# ---------------------------------------------------------------- the interview figures
+
+
+def _interview_cells(reg: Registry, block: Mapping[str, Any]) -> None:
+    """The interview figures of one group (`dwt.analytics.interviews`; the double-coding block
+    is the research team's and never in a release)."""
+    for g in groups(block):
+        ig: Path = ("interviews", *g)
+        group = _get(block, g)
+        docs = group["documents"]
+        types = [t for t in docs["total"] if t != "total"]
+        for w, row in docs["by_wave"].items():
+            base = (*ig, "documents", "by_wave", w)
+            for t in [*types, "total"]:
+                reg.add((*base, t), row[t], "documents", f"{t} documents, wave {w}")
+            reg.relate_sum([(*base, t) for t in types], (*base, "total"), f"documents {w}")
+        for t in [*types, "total"]:
+            path = (*ig, "documents", "total", t)
+            reg.add(path, docs["total"][t], "documents", f"{t} documents")
+            waves = [(*ig, "documents", "by_wave", w, t) for w in docs["by_wave"]]
+            reg.relate_sum(waves, path, f"{t} documents over waves")
+        reg.relate_sum([(*ig, "documents", "total", t) for t in types],
+                       (*ig, "documents", "total", "total"), "documents of every type")  # fmt: skip
+        reg.add((*ig, "documents", "employers"), docs["employers"], "employers",
+                "employers with a document")  # fmt: skip
+        coded = (*ig, "factors", "employers")
+        reg.add(coded, group["factors"]["employers"], "employers", "employers with coded documents")
+        reg.relate_at_most(coded, (*ig, "documents", "employers"))
+        for f, row in group["factors"]["by_factor"].items():
+            base = (*ig, "factors", "by_factor", f)
+            for v in ("bevorderend", "belemmerend", "both"):
+                reg.add((*base, v), row[v], "employers", f"employers naming {f} {v}")
+            for v in ("bevorderend", "belemmerend"):
+                reg.relate_at_most((*base, "both"), (*base, v))
+                reg.relate_at_most((*base, v), coded)
+                reg.estimates.append(Estimate((*base, f"share_{v}"), "share", coded))
+        placements = (*ig, "coded_placements")
+        reg.add(
+            placements, group["coded_placements"], "placements", "placements at coded employers"
+        )
+        reg.relate_at_most(placements, (*g, "placements"))
+        for f, row in group["durability"].items():
+            base = (*ig, "durability", f)
+            ns = []
+            for name in ("named", "not_named"):
+                n = (*base, name, "placements")
+                ns.append(n)
+                reg.add(n, row[name]["placements"], "placements", f"placements, {f} {name}")
+                reg.add((*base, name, "events"), row[name]["events"], "events",
+                        f"events, {f} {name}")  # fmt: skip
+                reg.relate_at_most((*base, name, "events"), n)
+                reg.curves.append(Curve((*base, name, "curve"), n, (*base, name), "retention"))
+                for h in row[name]["retention"]:
+                    reg.estimates.append(Estimate((*base, name, "retention", h), "survival", n))
+            reg.relate_sum(ns, placements, f"placements named or not, {f}")
+            reg.estimates.append(Estimate((*base, "logrank"), "p-value", None))
 
 
 # ---------------------------------------------------------------- the side tables
@@ -327,6 +388,9 @@ def build(
     for g in groups(metrics):
         _group_cells(reg, metrics, g)
     _pooled(reg, metrics)
+    if metrics.get("interviews"):
+        _interview_cells(reg, metrics["interviews"])
+        _pooled(reg, metrics["interviews"], ("interviews",))
     if tables:
         _table_cells(reg, tables, metrics)
     return reg
@@ -337,7 +401,8 @@ def integer_leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, int]]:
     completeness check: each must be a registered cell)."""
     if isinstance(tree, dict):
         for key, value in tree.items():
-            if key in NOT_COUNTS or key in DERIVED or key in ("curve", "sustained_curve"):
+            if key in NOT_COUNTS or key in DERIVED or key in ("curve", "sustained_curve",
+                                                              "double_coding"):  # fmt: skip
                 continue
             yield from integer_leaves(value, (*path, str(key)))
     elif isinstance(tree, int) and not isinstance(tree, bool):

@@ -228,7 +228,10 @@ def build_reports(
     if not frames.reference_waves:
         raise NoCuratedData(f"no curated data under {zone.root}")
     read_done = time.perf_counter()
-    release = release_from_frames(frames, rounding_for(k, rounding))
+    from dwt.analytics.interviews import read_interview_frames
+
+    interviews = read_interview_frames(zone, as_of)
+    release = release_from_frames(frames, rounding_for(k, rounding), interviews)
     safe = release.safe
     metrics_done = time.perf_counter()
     wave = as_of if as_of is not None else max(frames.reference_waves.values())

@@ -226,15 +226,24 @@ def test_one_region_pooled_is_that_region(ingested: tuple) -> None:
     assert m["all"] == m["regions"][REGION]
 
 
-def test_dwt_metrics_shows_the_exact_block_and_leaves_it_out_of_safe(
+def test_dwt_metrics_shows_the_exact_block_and_safe_shows_the_release_of_it(
     lake: tuple[Path, Any], ingested: tuple, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from dwt.release.record import small_counts
+    from dwt.release.rounding import Rounding
+
     root, _ = lake
     assert main(["metrics", "--data-dir", str(root), "--json"]) == 0
     exact = json.loads(capsys.readouterr().out)
     assert exact["interviews"] == json.loads(to_json(ingested[1]))
     assert main(["metrics", "--data-dir", str(root), "--safe", "--json"]) == 0
-    assert "interviews" not in json.loads(capsys.readouterr().out)
+    safe = json.loads(capsys.readouterr().out)
+    block = safe["interviews"]["regions"][REGION]
+    assert "double_coding" not in block  # the research team's alone
+    assert small_counts(safe, 5) == []
+    # 7 documents, rounded (midpoint-6) or hidden to protect a smaller count beside it
+    assert block["documents"]["total"]["total"] in (Rounding("midpoint6", 5).shown(7), None)
+    assert safe["disclosure"]["attacker"]["passed"] is True
     assert main(["metrics", "--data-dir", str(root)]) == 0
     text = capsys.readouterr().out
     assert f"{REGION}: 7 documents (interview 5, focusgroep 1, werkplekobservatie 1)" in text

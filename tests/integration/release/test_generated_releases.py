@@ -52,16 +52,19 @@ def lakes(tmp_path_factory: pytest.TempPathFactory, validator: Any) -> dict[str,
 
 @pytest.fixture(scope="module")
 def releases(lakes: dict[str, Path]) -> dict[str, Any]:
+    from dwt.analytics.interviews import read_interview_frames
+
     out = {}
     for name, root in lakes.items():
-        frames = read_frames(Settings(data_dir=root).research_zone(), None)
-        out[name] = (frames, release_from_frames(frames, rounding_for(5)))
+        zone = Settings(data_dir=root).research_zone()
+        frames, interviews = read_frames(zone, None), read_interview_frames(zone)
+        out[name] = (frames, release_from_frames(frames, rounding_for(5), interviews), interviews)
     return out
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
 def test_the_attacker_pins_no_protected_count_of_the_release(releases: Any, name: str) -> None:
-    _, release = releases[name]
+    _, release, _ = releases[name]
     assert release.primary > 0, "a study without small cells would not test much"
     assert release.verdict is not None and release.verdict.passed, release.verdict.summary()
     for finding in release.verdict.findings:
@@ -73,7 +76,7 @@ def test_the_attacker_pins_no_protected_count_of_the_release(releases: Any, name
 def test_no_count_from_1_to_k_minus_1_appears_in_the_published_figures(
     releases: Any, name: str
 ) -> None:
-    _, release = releases[name]
+    _, release, _ = releases[name]
     assert small_counts(release.safe, 5) == []
     text = json.dumps(release.safe)
     assert '"<7"' in text  # midpoint-6 with k = 5 shows counts from 7 on
@@ -83,7 +86,7 @@ def test_no_count_from_1_to_k_minus_1_appears_in_the_published_figures(
 def test_the_published_tree_read_back_gives_the_attacker_the_same_release(
     releases: Any, name: str
 ) -> None:
-    _, release = releases[name]
+    _, release, _ = releases[name]
     tree = json.loads(json.dumps(release.safe))
     published = published_from_tree(tree)
     assert published.cells == release.published.cells
@@ -93,9 +96,13 @@ def test_the_published_tree_read_back_gives_the_attacker_the_same_release(
 
 
 def test_every_integer_of_the_metrics_is_a_registered_cell(releases: Any) -> None:
-    frames, _ = releases["faulty-11"]
+    from dwt.analytics.interviews import interview_metrics
+
+    frames, _, interviews = releases["faulty-11"]
     exact = jsonable(metrics_from_frames(frames))
+    exact["interviews"] = jsonable(interview_metrics(frames, *interviews))
     registered = build(exact).values
+    assert any(p[0] == "interviews" for p in registered)
     missing = [p for p, _ in integer_leaves(exact) if p not in registered]
     assert missing == []
 
@@ -103,7 +110,7 @@ def test_every_integer_of_the_metrics_is_a_registered_cell(releases: Any) -> Non
 def test_the_release_leaves_the_exact_figures_exact(releases: Any) -> None:
     from dwt.release.decide import decide
 
-    frames, _ = releases["small-5"]
+    frames, _, _ = releases["small-5"]
     exact = jsonable(metrics_from_frames(frames))
     before = copy.deepcopy(exact)
     decide(exact, None, rounding_for(5), run_attacker=False)
