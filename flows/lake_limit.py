@@ -31,6 +31,7 @@ import socket
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from dwt.errors import LakeBusy
@@ -43,8 +44,21 @@ DEFAULT_WAIT_SECONDS = 600.0
 DEFAULT_LEASE_SECONDS = 60.0  # the smallest lease the Prefect server grants
 FLOW_RUN_OWNER = "prefect-flow-run:"
 LEASE_OWNER = "dwt-lake-lease:"
+HOLDING = "holding the lake"  # log lines that bracket a hold (read back by the tests)
+RELEASING = "releasing the lake"
 
 _held: ContextVar[str | None] = ContextVar("dwt_lake_held", default=None)
+
+
+def _logger() -> Any:
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+    from prefect.logging.loggers import get_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return get_logger("dwt")
 
 
 def _seconds(env: str, default: float) -> float:
@@ -68,12 +82,15 @@ def holding_lake(lake: Lake, flow_run_id: str) -> Iterator[str | None]:
         owner = f"{FLOW_RUN_OWNER}{flow_run_id}\n{lease}"
         with lake.locked(owner) as stale:
             token = _held.set(key)
+            logger = _logger()
+            logger.info("%s %s (limit %s, lease %s)", HOLDING, lake.data_dir, LIMIT, lease_id)
             try:
                 if stale:
                     mark_crashed(stale)
                 yield stale
             finally:
                 _held.reset(token)
+                logger.info("%s %s", RELEASING, lake.data_dir)
 
 
 @contextlib.contextmanager
