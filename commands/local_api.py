@@ -13,8 +13,10 @@ leaves it running with the caller's stdout/stderr held open. This server:
   command has used it for `DWT_PREFECT_IDLE_SECONDS` (default 600): every command holds a
   shared lock on `dwt-api.inuse` while it runs, so a long ingest is never cut off;
 - serves the Prefect UI at its address while it runs, for the data manager to look at runs;
-- runs no Prefect services (scheduler, automations): the yearly schedules and the report
-  trigger belong on a real server (docs/SCHEDULING.md).
+- runs no Prefect services (scheduler, automations, the repossessor of expired concurrency
+  leases): the yearly schedules and the report trigger belong on a real server
+  (docs/SCHEDULING.md); the lease of a run that died holding the lake is released by the next
+  run on this host (flows/lake_limit.py).
 
 A configured `PREFECT_API_URL` (a real server, the test harness) is always used as it is.
 """
@@ -43,6 +45,7 @@ START_LOCK = "dwt-api.lock"
 IN_USE = "dwt-api.inuse"
 LOG = "dwt-api.log"
 PR_SET_PDEATHSIG = 1
+LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
 
 
 def prefect_home() -> Path:
@@ -151,7 +154,16 @@ def serve(idle_seconds: float) -> int:
     home = prefect_home()
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": url}
+    env = {
+        **os.environ,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_URL": url,
+        # The lake's concurrency limit (flows/lake_limit.py): leases kept in the Prefect home
+        # survive this server's restarts (in memory, a restart would strand the slot of a run
+        # that died holding it), and a waiting run asks again within seconds.
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
+        "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "5",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
          "--port", str(port), "--no-services"],

@@ -5,7 +5,7 @@ Layout under the data dir:
     restricted/   restricted zone (staged rows with identifiers, directory, notes, quarantine,
                   manifest.json, GX results)
     runs/         one JSON per ingest run (paths, statuses, counts; never row values)
-    .dwt.lock     held by the ingest that is writing
+    .dwt.lock     held by the run that is using the lake (an ingest, a report flow, `dwt problems`)
 
 A run never edits a zone in place. `Transaction` hard-links the current zone into a staging
 copy (`<zone>.new`), writes changed files there under new inodes, then commits with a journal:
@@ -50,12 +50,22 @@ MANIFEST = "manifest.json"
 #   swapped:<zone>       after <zone>.new was renamed to the live <zone>
 #   dropped-old          after the .old copies were removed, before the journal is deleted
 CRASH_ENV = "DWT_CRASH_AT"
+# Test hook (tests/flows/test_postgres_server.py): when DWT_PAUSE_AT names a crash point, the
+# process creates the file DWT_PAUSE_FILE names there and waits (at most PAUSE_SECONDS), so a
+# test can kill a whole worker at that instant. Inert when unset.
+PAUSE_ENV = "DWT_PAUSE_AT"
+PAUSE_FILE_ENV = "DWT_PAUSE_FILE"
+PAUSE_SECONDS = 300
 
 
 def _crash_point(label: str) -> None:
-    """SIGKILL this process if DWT_CRASH_AT names `label` (tests only; see CRASH_ENV)."""
+    """SIGKILL this process if DWT_CRASH_AT names `label`, or wait there if DWT_PAUSE_AT does
+    (tests only; see CRASH_ENV and PAUSE_ENV)."""
     if os.environ.get(CRASH_ENV) == label:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(PAUSE_ENV) == label and os.environ.get(PAUSE_FILE_ENV):
+        Path(os.environ[PAUSE_FILE_ENV]).write_text(f"{os.getpid()}\n")
+        time.sleep(PAUSE_SECONDS)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -122,7 +132,8 @@ class Lake:
     def locked(
         self, owner: str = "", wait_seconds: float = 600.0, poll: float = 0.2
     ) -> Iterator[str | None]:
-        """Exclusive ingest lock. A second ingest waits up to `wait_seconds`, then fails.
+        """Exclusive lock of the lake on this host. A second run waits up to `wait_seconds`,
+        then fails. Across machines the flows hold a Prefect limit first (flows/lake_limit.py).
 
         The lock file names its holder (`owner`, e.g. the Prefect flow run) while it is held and
         is emptied on release; a name found there on entry is a holder that died without
@@ -156,6 +167,28 @@ class Lake:
             _set_owner(fd, "")
         finally:
             os.close(fd)  # closing releases the flock
+
+    def dead_holder(self) -> str | None:
+        """What the lock file says about a holder that died holding the lock, or None.
+
+        Looks without waiting: when no process holds the lock but the file still names a
+        holder, that holder ended without releasing it (a process's lock ends with it, on this
+        host). None when the lock is held now, or free and clean.
+        """
+        try:
+            fd = os.open(self.data_dir / LOCK_FILE, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    return None
+                raise
+            return os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or None
+        finally:
+            os.close(fd)
 
     # -- crash recovery ----------------------------------------------------------------
     def recover(self) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, runtime
 
 from dwt.config import settings_from_args
 from dwt.ingest.manifest import summary_text
+from dwt.lake import Lake
 from flows.ingest import ingest
+from flows.lake_limit import holding_lake
 from flows.report import audit, report
 from flows.steps import as_task
 
@@ -56,14 +58,17 @@ def employer_summaries(data_dir: str, out: Path) -> tuple[str | None, list[Path]
 @flow(name="demo")
 def demo(data_dir: str, key_file: str | None, reports_dir: str = "reports") -> dict[str, Any]:
     settings = settings_from_args(data_dir)
-    summary = ingest(data_dir=data_dir, key_file=key_file)
-    print(summary_text(summary))
-    reports = report(data_dir=data_dir, out=reports_dir)
     exports = Path(reports_dir) / "research-export"
-    as_task(research_export, name="research-export")(data_dir, exports)
-    advisor, summaries = as_task(employer_summaries, name="employer-summaries")(
-        data_dir, Path(reports_dir) / "werkgevers"
-    )
+    # One hold for every stage (the subflows' holds are nested in it): all outputs come from
+    # the snapshot this run's ingest committed.
+    with holding_lake(Lake(settings), str(runtime.flow_run.id)):
+        summary = ingest(data_dir=data_dir, key_file=key_file)
+        print(summary_text(summary))
+        reports = report(data_dir=data_dir, out=reports_dir)
+        as_task(research_export, name="research-export")(data_dir, exports)
+        advisor, summaries = as_task(employer_summaries, name="employer-summaries")(
+            data_dir, Path(reports_dir) / "werkgevers"
+        )
     outputs: dict[str, str] = {
         "raw deliveries": str(settings.raw_dir),
         "curated lake": str(settings.curated_dir),

@@ -9,6 +9,7 @@ function with plain steps.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, runtime
@@ -22,6 +23,7 @@ from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_r
 from dwt.lake import Lake
 from dwt.pseudonym import key_fingerprint, load_key
 from dwt.schema import load_study
+from flows.lake_limit import holding_lake
 from flows.progress import Progress, flow_progress, no_progress
 from flows.steps import Step, as_task, plain
 
@@ -36,21 +38,18 @@ def run_ingest(
     wave: int | None = None,
     step: Step = plain,
     validator: Validator | None = None,
-    owner: str = "",
-    on_stale: Callable[[str], None] | None = None,
+    hold: Callable[[Lake], AbstractContextManager[object]] = Lake.locked,
     progress: Progress = no_progress,
 ) -> RunResult:
     """The ingest of `settings.raw_dir` (optionally one region and/or wave) into the lake.
 
-    `owner` names this run in the lake's lock; `on_stale` is told the owner of an earlier run
-    that died holding it (its commit was recovered from the journal by then).
+    `hold` holds the lake while the run reads and writes it: its file lock (which recovers an
+    interrupted commit first), and in the flow also the Prefect limit (flows/lake_limit.py).
     """
     study = load_study()
     lake = Lake(settings)
     run_id = new_run_id()
-    with lake.locked(owner) as stale:
-        if stale and on_stale:
-            on_stale(stale)
+    with hold(lake):
         steps.check_key(lake, key)
         plan = step(steps.plan_run, name="discover")(lake, study, settings.raw_dir, region, wave)
         read = step(steps.load_delivery, name="read", retries=2, retry_delay_seconds=2)
@@ -95,7 +94,6 @@ def run_ingest(
     return result
 
 
-FLOW_RUN_OWNER = "prefect-flow-run:"
 TABLE_COLUMNS = ("path", "status", "rows", "curated", "quarantined", "reason")
 REJECTED_EVENT = "dwt.delivery.rejected"
 QUARANTINED_EVENT = "dwt.delivery.quarantined"
@@ -132,26 +130,6 @@ def emit_delivery_events(files: list[dict[str, Any]], flow_run_id: str) -> None:
         )  # fmt: skip
 
 
-def mark_crashed(owner: str) -> None:
-    """Mark the flow run of an ingest that died holding the lake as Crashed in Prefect (it
-    would stay "Running" for ever). Best effort: the run may belong to another server."""
-    if not owner.startswith(FLOW_RUN_OWNER):
-        return
-    from prefect.client.orchestration import get_client
-    from prefect.states import Crashed
-
-    logger = get_run_logger()
-    run_id = owner.removeprefix(FLOW_RUN_OWNER)
-    message = "the ingest process ended without finishing; the next run recovered the lake"
-    try:
-        with get_client(sync_client=True) as client:
-            client.set_flow_run_state(run_id, Crashed(message=message), force=True)
-    except Exception as exc:  # an unknown run or another server: the lake is fine either way
-        logger.warning("could not mark ingest run %s crashed: %s", run_id, type(exc).__name__)
-    else:
-        logger.warning("ingest run %s had died holding the lake: marked crashed", run_id)
-
-
 def _validator(settings: Settings) -> Validator:
     """The validator of an ingest: GX's project folder in the lake's restricted zone."""
     from dwt.validation.gxcontext import project_dir
@@ -169,10 +147,10 @@ def ingest(
 ) -> dict[str, Any]:
     """Ingest the raw deliveries under `<data_dir>/raw` (optionally one region and/or wave)."""
     logger = get_run_logger()
-    owner = f"{FLOW_RUN_OWNER}{runtime.flow_run.id}"
+    flow_run = str(runtime.flow_run.id)
     result = run_ingest(
         settings_from_args(data_dir), load_key(key_file), region, wave, as_task,
-        owner=owner, on_stale=mark_crashed, progress=flow_progress("ingest"),
+        hold=lambda lake: holding_lake(lake, flow_run), progress=flow_progress("ingest"),
     )  # fmt: skip
     create_markdown_artifact(
         key="ingest-summary",
@@ -184,7 +162,7 @@ def ingest(
         table=[{k: f[k] for k in TABLE_COLUMNS} for f in result.summary["files"]],
         description="One row per file: status, rows delivered, curated, quarantined, reason",
     )
-    emit_delivery_events(result.summary["files"], str(runtime.flow_run.id))
+    emit_delivery_events(result.summary["files"], flow_run)
     files = result.summary["files"]
     n = {s: sum(f["status"] == s for f in files) for s in ("accepted", "unchanged", "rejected")}
     logger.info(

@@ -12,13 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_link_artifact
 
 from dwt.config import Settings, settings_from_args
+from dwt.lake import Lake
 from dwt.reports.write import build, parse_formats, summarise, write_report
 from dwt.restricted import RestrictedZone
 from dwt.zones import ResearchZone
+from flows.lake_limit import holding_lake
 from flows.progress import Progress, flow_progress, no_progress
 from flows.steps import Step, as_task, plain
 
@@ -71,10 +73,15 @@ def report(
     """Reports from the curated lake under `<data_dir>/curated` into `out`."""
     logger = get_run_logger()
     settings = settings_from_args(data_dir)
-    summary = run_reports(
-        settings.research_zone(), Path(out), settings.k, region, as_of, parse_formats(formats),
-        as_task, flow_progress("report"), settings.rounding,
-    )  # fmt: skip
+    parameters = {"out": out, "region": region, "as_of": as_of, "formats": formats}
+    # While an ingest holds the lake the report waits for it, then reads one committed snapshot
+    # and writes its audit line into the restricted zone before another ingest can swap it.
+    with holding_lake(Lake(settings), str(runtime.flow_run.id)):
+        summary = run_reports(
+            settings.research_zone(), Path(out), settings.k, region, as_of,
+            parse_formats(formats), as_task, flow_progress("report"), settings.rounding,
+        )  # fmt: skip
+        audit(settings, "report (flow)", parameters, written_files(summary))
     if summary["index"]:
         create_link_artifact(
             key="reports-index",
@@ -82,8 +89,6 @@ def report(
             link_text="Rapporten: index",
             description=f"Reports after wave {summary['as_of']}, snapshot {summary['snapshot']}",
         )
-    parameters = {"out": out, "region": region, "as_of": as_of, "formats": formats}
-    audit(settings, "report (flow)", parameters, written_files(summary))
     logger.info(
         "reports after wave %s: %d regions, index %s",
         summary["as_of"], len(summary["reports"]) - (summary["index"] is not None),

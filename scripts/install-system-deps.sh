@@ -3,6 +3,9 @@
 #   chromium      – renders the HTML reports headless to PNG
 #   poppler-utils – pdftoppm turns report PDFs into PNG pages
 #   pspp          – GNU PSPP reads back the SPSS research export
+#   postgresql    – initdb/pg_ctl: a throw-away PostgreSQL cluster for the Prefect server the
+#                   multi-worker tests start (tests/helpers/postgres.py; Debian keeps these
+#                   programs under /usr/lib/postgresql/<major>/bin, not on PATH)
 # Idempotent: installs only what is missing. Needs root (CI and dev machines run as root).
 #
 # `make test` runs this before pytest, so the very first `make test` on a bare machine must
@@ -19,15 +22,26 @@
 set -euo pipefail
 
 # package:program pairs
-TOOLS=(chromium:chromium poppler-utils:pdftoppm pspp:pspp)
+TOOLS=(chromium:chromium poppler-utils:pdftoppm pspp:pspp postgresql:initdb)
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+
+initdb_path() {  # on PATH, else the newest Debian major version's
+  command -v initdb 2>/dev/null && return 0
+  ls -1d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 | grep .
+}
 
 works() {  # program runs (version query: no display, no files)
   case "$1" in
     chromium) chromium --headless --no-sandbox --version >/dev/null 2>&1 ;;
     pdftoppm) pdftoppm -v >/dev/null 2>&1 ;;
     pspp) pspp --version >/dev/null 2>&1 ;;
+    initdb) p=$(initdb_path) && "$p" --version >/dev/null 2>&1 \
+      && "$(dirname "$p")/pg_ctl" --version >/dev/null 2>&1 ;;
   esac
+}
+
+found() {  # the program is there to run
+  if [ "$1" = initdb ]; then initdb_path >/dev/null; else command -v "$1" >/dev/null 2>&1; fi
 }
 
 installed() {  # dpkg has the package fully installed and configured
@@ -37,7 +51,7 @@ installed() {  # dpkg has the package fully installed and configured
 need=()
 for pair in "${TOOLS[@]}"; do
   package=${pair%%:*} program=${pair##*:}
-  if ! command -v "$program" >/dev/null 2>&1 || ! works "$program"; then
+  if ! found "$program" || ! works "$program"; then
     need+=("$package")
   elif command -v dpkg-query >/dev/null 2>&1 && ! installed "$package"; then
     need+=("$package")  # on disk but not (fully) installed by dpkg

@@ -126,6 +126,11 @@ def _flow_run_state(url: str, run_id: str) -> str:
         return str(json.loads(response.read())["state"]["type"])
 
 
+def _limit(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{url}/v2/concurrency_limits/dwt-lake", timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
 def test_an_ingest_killed_mid_run_holds_no_pipe_and_the_next_run_marks_it_crashed(
     home: Path, study: Path, tmp_path: Path
 ) -> None:
@@ -133,16 +138,21 @@ def test_an_ingest_killed_mid_run_holds_no_pipe_and_the_next_run_marks_it_crashe
     killed = _ingest(data, _env(home, DWT_CRASH_AT="journal"))
     killed.communicate(timeout=600)  # returns only once no process holds its pipes any more
     assert killed.returncode == -signal.SIGKILL
-    owner = (data / ".dwt.lock").read_text().strip()
+    # the lock file names the dead run and its lease of the Prefect limit `dwt-lake`
+    owner, lease = (data / ".dwt.lock").read_text().strip().splitlines()
     assert owner.startswith("prefect-flow-run:")
+    assert lease.startswith("dwt-lake-lease:")
     run_id = owner.removeprefix("prefect-flow-run:")
     url = str(_state(home)["url"])
     assert _flow_run_state(url, run_id) == "RUNNING"
 
-    after = _ingest(data, _env(home))
+    # The local server runs no repossessor: without the next run releasing the dead run's
+    # lease it would wait for the slot (DWT_LAKE_WAIT_SECONDS) and fail with exit 3.
+    after = _ingest(data, _env(home, DWT_LAKE_WAIT_SECONDS="60"))
     _, err = after.communicate(timeout=600)
     assert after.returncode in (0, 1), err[-2000:]
     assert _flow_run_state(url, run_id) == "CRASHED"
+    assert _limit(url)["active_slots"] == 0
     assert (data / ".dwt.lock").read_text() == ""  # released by a run that finished
 
 

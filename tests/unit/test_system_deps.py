@@ -26,7 +26,7 @@ def test_the_install_script_is_valid_bash_and_checks_every_tool() -> None:
     subprocess.run(["bash", "-n", str(SCRIPT)], check=True)
     text = SCRIPT.read_text(encoding="utf-8")
     for package, program in [("chromium", "chromium"), ("poppler-utils", "pdftoppm"),
-                             ("pspp", "pspp")]:  # fmt: skip
+                             ("pspp", "pspp"), ("postgresql", "initdb")]:  # fmt: skip
         assert f"{package}:{program}" in text
     assert "DPkg::Lock::Timeout" in text  # a fresh machine's boot-time apt holds the lock
 
