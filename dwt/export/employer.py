@@ -36,7 +36,7 @@ DEFAULT_FOLDER = Path("reports") / "werkgevers"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip entries get a fixed time, so equal input -> equal bytes
 SHEETS = (
     "Samenvatting", "Plaatsingen", "Vragenlijst werkgever",
-    "Werknemers (geaggregeerd)", "Maatregelen",
+    "Werknemers (geaggregeerd)", "Maatregelen", "Gesprekken",
 )  # fmt: skip
 # Excel caps sheet names at 31 characters, so the employees' sheet is "Werknemers (geaggregeerd)"
 # rather than "Vragenlijst werknemers (geaggregeerd)".
@@ -103,6 +103,49 @@ def employee_answers(
             dict(zip(load_study().employee_summary_items, values, strict=True))
         )
     return out
+
+
+def interview_codes(con: duckdb.DuckDBPyConnection, employer_id: str) -> list[tuple[Any, ...]]:
+    """(wave, factor, code, valence, segments) coded in this employer's own conversations:
+    documents with this one employer (a focus group of several employers is not attributed to
+    one, as in the interview figures). Codes only: segment texts stay in the restricted zone."""
+    rows = con.execute(
+        "WITH docs AS (SELECT region, wave, interview_ref FROM interviews "
+        "  GROUP BY region, wave, interview_ref "
+        "  HAVING count(DISTINCT employer_id) = 1 AND any_value(employer_id) = ?) "
+        "SELECT s.wave, s.factor, s.code, s.valence, count(*) FROM interview_segments s "
+        "JOIN docs d USING (region, wave, interview_ref) "
+        "GROUP BY ALL ORDER BY s.wave, s.factor, s.code, s.valence",
+        [employer_id],
+    ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def interviews_table(rows: list[tuple[Any, ...]]) -> Table:
+    """Per wave and code: how often it was coded bevorderend, belemmerend and neutraal."""
+    from dwt.schema import load_code_system
+
+    system = load_code_system("code_system")
+    counts: dict[tuple[int, str, str], dict[str, int]] = {}
+    for wave, factor, code, valence, n in rows:
+        counts.setdefault((int(wave), str(factor), str(code)), {})[str(valence)] = int(n)
+    order = {c.code: i for i, c in enumerate(system.codes)}
+    body = tuple(
+        (
+            str(wave),
+            system.node(factor).label.get("nl", factor),
+            system.node(code).label.get("nl", code) if code != factor else "–",
+            *(str(by.get(v, 0)) for v in ("bevorderend", "belemmerend", "neutraal")),
+        )
+        for (wave, factor, code), by in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], order.get(kv[0][2], len(order)))
+        )
+    )
+    return Table(
+        ("Meting", "Factor", "Code", "Bevorderend", "Belemmerend", "Neutraal"),
+        body or (("–", "geen gecodeerde gesprekken", "", "", "", ""),),
+        numeric=(3, 4, 5),
+    )
 
 
 # ---------------------------------------------------------------- the summary as tables
@@ -247,6 +290,7 @@ def build_summary(
         SHEETS[2]: employer_survey_table(survey),
         SHEETS[3]: employee_aggregate_table(employee_answers(con, entry.employer_id), k),
         SHEETS[4]: measures_table(survey, safe, region),
+        SHEETS[5]: interviews_table(interview_codes(con, entry.employer_id)),
     }
     report = Report(
         stem=file_stem(entry.employer_id),
@@ -263,6 +307,14 @@ def build_summary(
 def _intro(sheet: str, k: int) -> tuple[Paragraph, ...]:
     if sheet == SHEETS[3]:
         return (Paragraph(f"Alleen gemiddelden over ten minste {k} werknemers worden getoond."),)
+    if sheet == SHEETS[5]:
+        return (
+            Paragraph(
+                "Factoren die de onderzoekers codeerden in de gesprekken met uw organisatie "
+                "(interviews en werkplekobservaties): hoe vaak een code als bevorderend, "
+                "belemmerend of neutraal is gecodeerd. Alleen codes, geen tekst uit de gesprekken."
+            ),
+        )
     return ()
 
 

@@ -68,8 +68,9 @@ class Values:
 
 # What a chart draws: Kaplan–Meier steps; hazard ratios on a log axis (forest plot);
 # percentages with intervals per category (dot-and-interval); means per wave with a band
-# (line-with-band, one panel per item); percentages per wave (bars).
-CHARTS = ("km", "forest", "dots", "lines", "bars")
+# (line-with-band, one panel per item); percentages per wave (bars); two opposite shares per
+# category, one to each side of zero (diverging bars).
+CHARTS = ("km", "forest", "dots", "lines", "bars", "diverging")
 
 
 @dataclass(frozen=True)

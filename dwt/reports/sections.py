@@ -756,6 +756,130 @@ def about_section(disclosure: Mapping[str, Any]) -> Section:
     )
 
 
+INTERVIEW_TYPES = (("interview", "Interviews"), ("focusgroep", "Focusgroepen"),
+                   ("werkplekobservatie", "Werkplekobservaties"))  # fmt: skip
+
+
+def _factor_labels() -> dict[str, str]:
+    from dwt.schema import load_code_system
+
+    system = load_code_system("code_system")
+    return {f: system.node(f).label.get("nl", f) for f in system.factors}
+
+
+def interview_factors_figure(block: Mapping[str, Any], k: int) -> Figure:
+    """Diverging bars: per factor the share of the coded employers naming it bevorderend (to
+    the right) and belemmerend (to the left); a share the release does not show is not drawn."""
+    labels = _factor_labels()
+    by_factor = (block.get("factors") or {}).get("by_factor") or {}
+    rows = [(labels.get(f, f), row) for f, row in by_factor.items()]
+    right = tuple(Point(name, _float(row.get("share_bevorderend"))) for name, row in rows)
+    left = tuple(Point(name, _float(row.get("share_belemmerend"))) for name, row in rows)
+    missing = [p.category for p, q in zip(right, left, strict=True) if p.value is None
+               and q.value is None]  # fmt: skip
+    return Figure(
+        title="Factoren die werkgevers noemen",
+        chart="diverging",
+        values=(Values("bevorderend", right), Values("belemmerend", left)),
+        axis="Deel van de werkgevers met gecodeerde gesprekken",
+        caption=(
+            "Rechts het deel van de werkgevers dat de factor als bevorderend noemt, links als "
+            "belemmerend; een werkgever kan beide noemen."
+        ),
+        not_drawn=tuple(missing),
+        omitted=(
+            f"Niet getekend: {', '.join(missing)} (minder dan {k} werkgevers met gecodeerde "
+            "gesprekken, of een aantal dat verborgen blijft)."
+            if missing
+            else ""
+        ),
+        alt=_alt(
+            "Gespiegelde staafgrafiek: per factor het deel van de werkgevers dat hem "
+            "bevorderend en belemmerend noemt",
+            [p.category for p in right if p.value is not None],
+        ),
+    )
+
+
+def interviews_section(block: Mapping[str, Any] | None, k: int) -> Section:
+    """Chapter "Wat werkgevers en werknemers noemen": interviews, focus groups and observations
+    held, the factors coded in them, and their link with durability (release figures only)."""
+    title, anchor = "Wat werkgevers en werknemers noemen", "interviews"
+    if not block:
+        return Section(title, (Paragraph("Er zijn (nog) geen interviews of focusgroepen "
+                                         "geleverd."),), anchor)  # fmt: skip
+    docs = block.get("documents") or {}
+    held = Table(
+        ("Meting", *(label for _, label in INTERVIEW_TYPES), "Totaal"),
+        tuple(
+            (w, *(t.count(row.get(code)) for code, _ in INTERVIEW_TYPES), t.count(row.get("total")))
+            if row.get("delivered", True)
+            else (w, *([t.NOT_DELIVERED] * (len(INTERVIEW_TYPES) + 1)))
+            for w, row in sorted((docs.get("by_wave") or {}).items())
+        ),
+        caption="Gehouden gesprekken per meting (een focusgroep telt als één gesprek)",
+        numeric=tuple(range(1, len(INTERVIEW_TYPES) + 2)),
+    )
+    labels = _factor_labels()
+    factors = block.get("factors") or {}
+    named = Table(
+        ("Factor", "Bevorderend", "%", "Belemmerend", "%"),
+        tuple(
+            (
+                labels.get(f, f),
+                t.count(row.get("bevorderend")),
+                t.percent(row.get("share_bevorderend")),
+                t.count(row.get("belemmerend")),
+                t.percent(row.get("share_belemmerend")),
+            )
+            for f, row in (factors.get("by_factor") or {}).items()
+        ),
+        caption=(
+            f"Werkgevers die een factor noemen, van de {t.count(factors.get('employers'))} "
+            "werkgevers met gecodeerde gesprekken"
+        ),
+        numeric=(1, 2, 3, 4),
+    )
+    link = Table(
+        (
+            "Factor",
+            "R(24) noemt bevorderend",
+            "Aantal",
+            "R(24) overige werkgevers",
+            "Aantal",
+            "Log-rank p",
+        ),
+        tuple(
+            (
+                labels.get(f, f),
+                t.estimate_with_ci((row["named"].get("retention") or {}).get("24")),
+                t.count(row["named"].get("placements")),
+                t.estimate_with_ci((row["not_named"].get("retention") or {}).get("24")),
+                t.count(row["not_named"].get("placements")),
+                t.p_value((row.get("logrank") or {}).get("p")),
+            )
+            for f, row in (block.get("durability") or {}).items()
+        ),
+        caption=(
+            "Behoud na 24 maanden van plaatsingen bij werkgevers die een factor als bevorderend "
+            "noemen, tegenover de andere werkgevers met gecodeerde gesprekken"
+        ),
+        note=(
+            f"Een toets wordt alleen getoond als beide groepen minstens {k} plaatsingen en "
+            f"{k} uitvallers hebben."
+        ),
+        numeric=(1, 2, 3, 4, 5),
+    )
+    intro = Paragraph(
+        "Onderzoekers coderen de interviews, focusgroepen en werkplekobservaties met een vaste "
+        "codeboom van factoren (bevorderend, belemmerend of neutraal). Per werkgever tellen "
+        "alleen gesprekken met die ene werkgever; een focusgroep met meerdere werkgevers telt "
+        "als gesprek, maar niet per werkgever. Er staat geen tekst uit de gesprekken in dit "
+        "rapport, alleen de codes."
+    )
+    return Section(title, (intro, held, interview_factors_figure(block, k), named, link), anchor)
+
+
 def region_sections(
     metrics: Mapping[str, Any],
     region: str,
@@ -775,6 +899,7 @@ def region_sections(
         trajectories_section(group, k),
         measures_section(group),
         monitoring_section(group, k),
+        interviews_section(((metrics.get("interviews") or {}).get("regions") or {}).get(region), k),
         comparison_section(metrics, region),
         quality_section(quality),
     )
@@ -809,6 +934,7 @@ def overview_sections(
         trajectories_section(pooled, k),
         measures_section(pooled),
         monitoring_section(pooled, k),
+        interviews_section((metrics.get("interviews") or {}).get("all"), k),
         quality_section(quality),
     )
 

@@ -4,7 +4,8 @@ graphics in the PDF (fpdf2 draws the same SVG), so both documents show the very 
 Chart kinds (`Figure.chart`): `km` Kaplan–Meier steps with bands (`km.py`); `forest` hazard
 ratios on a log axis and `dots` percentages with intervals per category (`intervals.py`);
 `lines` means per wave with a band, one panel per item, and `bars` percentages per wave
-(`waves.py`). Every chart draws only the points its `Figure` holds with a value: a suppressed
+(`waves.py`); `diverging` two opposite shares per category, left and right of zero
+(`intervals.py`). Every chart draws only the points its `Figure` holds with a value: a suppressed
 estimate is None in the safe tree and gets no mark (sections.py says so in the caption).
 
 Reproducible bytes: a fixed `svg.hashsalt` (matplotlib otherwise salts element ids with a
@@ -40,6 +41,7 @@ def _drawer(chart: str) -> Callable[[Figure], MplFigure]:
         "dots": intervals.dots,
         "lines": waves.lines,
         "bars": waves.bars,
+        "diverging": intervals.diverging,
     }
     if chart not in CHARTS:
         raise ValueError(f"unknown chart kind {chart!r}")

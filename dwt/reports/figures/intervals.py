@@ -100,3 +100,35 @@ def dots(figure: Figure) -> MplFigure:
             loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(figure.values), frameon=False
         )
     return fig
+
+
+def diverging(figure: Figure) -> MplFigure:
+    """Two shares per category drawn to opposite sides of zero: the first series to the right,
+    the second to the left (e.g. factors named bevorderend / belemmerend). Axis in percent."""
+    from matplotlib.figure import Figure as MplFigure
+    from matplotlib.ticker import FuncFormatter
+
+    right, left = figure.values[0], figure.values[1]
+    categories = [p.category for p in right.points]
+    fig = MplFigure(figsize=(WIDTH_INCHES, rows_height(len(categories), legend=True)),
+                    layout="constrained")  # fmt: skip
+    ax = fig.add_subplot()
+    mark = Marks()
+    rows = list(range(len(categories), 0, -1))
+    for sign, values, colour in ((1.0, right, COLOURS[2]), (-1.0, left, COLOURS[1])):
+        labelled = False
+        for y, p in zip(rows, values.points, strict=True):
+            if p.value is None or not math.isfinite(p.value):
+                continue
+            label = None if labelled else values.label
+            labelled = True
+            mark(ax.barh([y], [sign * p.value], height=0.6, color=colour, label=label))
+    ax.axvline(0.0, color="#4a5560", lw=0.9)
+    ax.set_xlim(-1.0, 1.0)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v) * 100:.0f}%"))
+    ax.set_yticks(rows, categories)
+    ax.set_ylim(0.4, len(categories) + 0.6)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(figure.axis)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
+    return fig

@@ -247,3 +247,31 @@ def test_dwt_metrics_shows_the_exact_block_and_safe_shows_the_release_of_it(
     assert main(["metrics", "--data-dir", str(root)]) == 0
     text = capsys.readouterr().out
     assert f"{REGION}: 7 documents (interview 5, focusgroep 1, werkplekobservatie 1)" in text
+
+
+def test_the_employer_summary_shows_its_own_interview_codes_and_no_text(
+    lake: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """E0's own conversations are 001 and 006 (the focus group 004 is not one employer's):
+    jobcoach + twice (both coders of 001), werkdruk - twice, advies 0 four times, gezondheid 0
+    once, arbeidsuren - once; every count is E0's own, sent to E0 alone."""
+    from helpers.deliveries import make_kvk
+    from openpyxl import load_workbook
+
+    root, _ = lake
+    out = tmp_path / "e0.xlsx"
+    assert main(["export", "employer", "--data-dir", str(root), "--employer", make_kvk(0),
+                 "--out", str(out)]) == 0  # fmt: skip
+    book = load_workbook(out)
+    rows = [tuple(r) for r in book["Gesprekken"].iter_rows(values_only=True)]
+    assert rows[0] == ("Meting", "Factor", "Code", "Bevorderend", "Belemmerend", "Neutraal")
+    got = {(r[2], r[3], r[4], r[5]) for r in rows[1:] if r[0] == "2019"}
+    assert got == {
+        ("Jobcoach", "2", "0", "0"),
+        ("Werkdruk", "0", "2", "0"),
+        ("Gezondheid", "0", "0", "1"),
+        ("Arbeidsuren", "0", "1", "0"),
+        ("Advies", "0", "0", "4"),
+    }
+    text = " ".join(str(v) for ws in book for r in ws.iter_rows(values_only=True) for v in r if v)
+    assert "vertelt over" not in text and "Persoon1" not in text and "INT-HL" not in text

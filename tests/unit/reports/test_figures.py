@@ -82,6 +82,11 @@ def test_lines_draw_a_band_over_consecutive_waves_and_a_bar_for_a_wave_standing_
         Figure("t", chart="dots", values=(Values("R", (Point("a", 0.5, 0.3, 0.7),)),)),
         Figure("t", chart="lines", values=(Values("v", (Point("2017", 3.0, 2.0, 4.0),)),)),
         Figure("t", chart="bars", values=(Values("v", (Point("2017", 0.5),)),)),
+        Figure(
+            "t",
+            chart="diverging",
+            values=(Values("+", (Point("a", 0.5),)), Values("-", (Point("a", 0.2),))),
+        ),
     ],
     ids=lambda f: f.chart,
 )
@@ -206,3 +211,57 @@ def test_a_page_with_several_charts_has_no_duplicate_ids() -> None:
     page = render_report(report, "snap", 7)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert page.count("<svg") == 2 and len(ids) == len(set(ids))
+
+
+def test_diverging_bars_draw_each_shown_share_on_its_side_and_nothing_for_a_hidden_one() -> None:
+    block = {
+        "factors": {
+            "employers": 39,
+            "by_factor": {
+                "begeleiding": {
+                    "bevorderend": 21,
+                    "belemmerend": 9,
+                    "both": "<7",
+                    "share_bevorderend": 0.538462,
+                    "share_belemmerend": 0.230769,
+                },
+                "werk": {
+                    "bevorderend": "<7",
+                    "belemmerend": None,
+                    "both": None,
+                    "share_bevorderend": None,
+                    "share_belemmerend": None,
+                },
+            },
+        }
+    }
+    figure = sections.interview_factors_figure(block, 7)
+    svg = figures.svg(figure)
+    assert len(marks(svg)) == 2  # begeleiding: one bar to each side; werk: none
+    assert figure.not_drawn == ("Werk",) and "Niet getekend: Werk" in figure.omitted
+    assert ">bevorderend<" in svg and ">belemmerend<" in svg  # the legend
+    assert ">50%<" in svg  # both sides of zero read as positive percentages
+
+
+def test_the_interview_chapter_shows_release_counts_and_no_text() -> None:
+    block = {
+        "documents": {"by_wave": {"2017": {"interview": 0, "focusgroep": 0,
+                                           "werkplekobservatie": 0, "total": 0,
+                                           "delivered": False},
+                                  "2018": {"interview": 15, "focusgroep": "<7",
+                                           "werkplekobservatie": None, "total": 21,
+                                           "delivered": True}}},
+        "factors": {"employers": 39, "by_factor": {}},
+        "durability": {
+            "begeleiding": {"named": {"placements": 27, "retention": {"24": SHOWN}},
+                            "not_named": {"placements": "<7", "retention": {"24": SUPPRESSED}},
+                            "logrank": {"p": None, "suppressed": True}},
+        },
+    }  # fmt: skip
+    section = sections.interviews_section(block, 7)
+    assert section.title == "Wat werkgevers en werknemers noemen"
+    held, link = section.blocks[1], section.blocks[4]
+    assert held.rows[0][1:] == ("niet geleverd",) * 4
+    assert held.rows[1] == ("2018", "15", "<7", "×", "21")
+    assert link.rows[0] == ("Begeleiding", "80% (60–90)", "27", "–", "<7", "–")
+    assert sections.interviews_section(None, 7).blocks[0].text.startswith("Er zijn (nog) geen")
