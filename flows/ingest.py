@@ -131,11 +131,11 @@ def emit_delivery_events(files: list[dict[str, Any]], flow_run_id: str) -> None:
 
 
 def _validator(settings: Settings) -> Validator:
-    """The validator of an ingest: GX's project folder in the lake's restricted zone."""
+    """The validator of an ingest: GX's project folder beside the lake's zones."""
     from dwt.validation.gxcontext import project_dir
     from dwt.validation.runner import Validator
 
-    return Validator(project=project_dir(settings.restricted_dir))
+    return Validator(project=project_dir(settings.data_dir))
 
 
 @flow(name="ingest", log_prints=False)

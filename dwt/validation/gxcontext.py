@@ -3,18 +3,20 @@
 Everything GX-related asks `gx_context()`: the import, the context and its pandas data source
 are paid for once per process, with progress bars and usage statistics off.
 
-The context is a file-system one (`FileDataContext`) whose project folder lives in the
-restricted zone (`restricted/gx/project/`, `project_dir`): its `great_expectations.yml` holds
-only configuration (the data source and its asset names, never a value). Its stores are in
-memory, so GX itself writes nothing else there: validation results live as long as the
-ingest that produced them, and the Data Docs site of an ingest is built into the ingest's
-staged restricted zone (`dwt.validation.datadocs`), committed with everything else.
+The context is a file-system one (`FileDataContext`) whose project folder lies beside the two
+zones (`<data>/.gx/`, `project_dir`): its `great_expectations.yml` holds only configuration (the
+data source and its asset names, never a value). It is not inside `restricted/`, because GX
+rewrites that file itself whenever an asset is added, and nothing may write a zone outside the
+lake's commit (a run killed mid-way must leave the zone byte for byte as it was). Its stores are
+in memory, so GX writes nothing else there: validation results live as long as the ingest that
+produced them, and the Data Docs site of an ingest is built into the ingest's staged restricted
+zone (`dwt.validation.datadocs`), committed with everything else.
 
-GX 1.x keeps one "active" context per process (its project manager), so a process opens one
-project: the first one asked for. A process ingests one data dir; tests that ingest several
-lakes in one process share the first lake's project (the Data Docs still land in each
-lake's own zone). A process that validates outside an ingest (a notebook, a unit test) and
-names no project gets one in a temporary folder, removed when the process ends.
+GX 1.x keeps one "active" context per process (its project manager), so a process has one
+project open at a time: a validator naming its lake's project opens it (an ingest of another
+lake in the same process pays for a second context), one naming none uses the open one. A
+process that validates outside an ingest (a notebook, a unit test) and names no project gets
+one in a temporary folder, removed when the process ends.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 from dwt.files import write_atomic
 
 DATASOURCE = "dwt"
-PROJECT = Path("gx") / "project"  # inside the restricted zone
+PROJECT = ".gx"  # beside the zones, under the data dir
 
 _IN_MEMORY = {"class_name": "InMemoryStoreBackend"}
 # The whole GX configuration, written once when the project folder is new. Stores in memory:
@@ -58,12 +60,13 @@ PROJECT_CONFIG: dict[str, Any] = {
 
 _lock = threading.Lock()
 _context: Any = None
-contexts_created = 0  # how often this process paid for a GX context (tests check it is 1)
+_root: Path | None = None  # the open context's project folder
+contexts_created = 0  # how often this process opened a GX context (tests count it)
 
 
-def project_dir(restricted_root: Path) -> Path:
-    """The GX project folder of a restricted zone."""
-    return Path(restricted_root) / PROJECT
+def project_dir(data_dir: Path) -> Path:
+    """The GX project folder of a lake (configuration only)."""
+    return Path(data_dir) / PROJECT
 
 
 def import_gx() -> Any:
@@ -75,21 +78,30 @@ def import_gx() -> Any:
 
 
 def gx_context(project: Path | None = None) -> Any:
-    """The process's file-system GX context, created on first use in `project` (a folder);
-    later calls return it whatever `project` they name (see the module docstring)."""
-    global _context, contexts_created
+    """The process's file-system GX context, created on first use in `project` (a folder).
+
+    Later calls without a project return the open one. A call naming another project (the
+    ingest of another lake in the same process), or finding the open project's folder gone,
+    opens that project instead: GX writes its configuration back to the folder it was opened
+    in, and must never write into another lake's (or a deleted) folder.
+    """
+    global _context, _root, contexts_created
     with _lock:
+        wanted = None if project is None else Path(project).resolve()
+        if _context is not None and _root is not None:
+            gone = not (_root / "great_expectations.yml").is_file()
+            if gone or (wanted is not None and wanted != _root):
+                _context = None
         if _context is None:
-            if project is None:
-                project = _temporary_project()
+            root = wanted or _temporary_project()
             gx = import_gx()
-            _write_config(Path(project))
-            context = gx.get_context(mode="file", context_root_dir=str(project))
+            _write_config(root)
+            context = gx.get_context(mode="file", context_root_dir=str(root))
             try:
                 context.data_sources.get(DATASOURCE)
             except KeyError:
                 context.data_sources.add_pandas(DATASOURCE)
-            _context = context
+            _context, _root = context, root
             contexts_created += 1
         return _context
 
@@ -99,7 +111,7 @@ def _temporary_project() -> Path:
     import shutil
     import tempfile
 
-    folder = Path(tempfile.mkdtemp(prefix="dwt-gx-"))
+    folder = Path(tempfile.mkdtemp(prefix="dwt-gx-")).resolve()
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 

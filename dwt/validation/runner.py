@@ -60,7 +60,11 @@ class Validator:
 
     @property
     def context(self) -> Any:
-        return gxcontext.gx_context(self.project)
+        context = gxcontext.gx_context(self.project)
+        if context is not getattr(self, "_opened", None):  # another project: its own assets
+            self._opened = context
+            self._batch_definitions.clear()
+        return context
 
     def row_suite(self, instrument: Instrument) -> gx.ExpectationSuite:
         if instrument.name not in self._row_suites:

@@ -78,7 +78,7 @@ def test_the_site_holds_no_identifier(ingested: Any) -> None:
     site = (root / result.summary["data_docs"]).parent
     identifiers = scan.identifiers_of(root / "raw")
     assert all(identifiers[k] for k in ("bsn", "name", "employer_kvk"))
-    blobs = scan.blobs(site) | scan.blobs(root / "restricted" / "gx" / "project")
+    blobs = scan.blobs(site) | scan.blobs(root / ".gx")
     assert len(blobs) > len(_pages(site))
     assert scan.leaks(blobs, identifiers) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,16 +17,27 @@ from dwt.validation.runner import ValidationRunError, Validator, write_results
 PLACEMENTS = load_instrument("placements")
 
 
-def test_the_gx_context_is_created_once_per_process_whatever_the_validators(
-    validator: Validator,
-) -> None:
+def test_validators_without_a_project_share_the_open_gx_context(validator: Validator) -> None:
     typed = typed_frame("placements", clean_rows("placements", 2))
-    other = Validator()
     validator.validate_rows(typed, PLACEMENTS)
+    opened = gxcontext.contexts_created
+    other = Validator()
     other.validate_rows(typed, PLACEMENTS)
     other.validate_file(typed, PLACEMENTS)
     assert other.context is validator.context
-    assert gxcontext.contexts_created == 1
+    assert gxcontext.contexts_created == opened  # GX's start-up is not paid again
+
+
+def test_a_validator_of_another_lake_opens_that_lakes_project(
+    validator: Validator, tmp_path: Path
+) -> None:
+    typed = typed_frame("placements", clean_rows("placements", 2))
+    mine = Validator(project=tmp_path / ".gx")
+    assert mine.validate_rows(typed, PLACEMENTS).summary["rows"] == 2
+    assert (tmp_path / ".gx" / "great_expectations.yml").is_file()
+    assert "placements.rows" in (tmp_path / ".gx" / "great_expectations.yml").read_text()
+    shutil.rmtree(tmp_path / ".gx")  # a lake removed under a running process
+    assert validator.validate_rows(typed, PLACEMENTS).summary["rows"] == 2
 
 
 def test_a_validator_builds_each_suite_once(validator: Validator) -> None:
