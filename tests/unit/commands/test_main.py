@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -49,10 +50,13 @@ def test_every_subcommand_names_an_importable_handler() -> None:
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command").choices
     for name, sub in subparsers.items():
-        handlers = [sub.get_default("handler")]
-        if name == "export":
-            kinds = next(a for a in sub._actions if a.dest == "export_kind").choices
-            handlers = [k.get_default("handler") for k in kinds.values()]
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        handlers = (
+            [k.get_default("handler") for a in nested for k in a.choices.values()]
+            if nested
+            else [sub.get_default("handler")]
+        )
+        assert all(handlers), name
         for handler in handlers:
             module, func = handler.split(":")
             assert callable(getattr(importlib.import_module(module), func)), handler
