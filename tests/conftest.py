@@ -45,3 +45,22 @@ def cli_env(prefect_api: str) -> dict[str, str]:
     env["PREFECT_API_URL"] = prefect_api
     env["DWT_PSEUDONYM_KEY"] = TEST_KEY
     return env
+
+
+@pytest.fixture(autouse=True)
+def _lake_slot_released(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on the session's Prefect server must leave the lake's limit free: a slot held by
+    nobody would make every later ingest of the session wait (flows/lake_limit.py). The slot is
+    freed, and the test that left it held fails, so one fault does not stall the suite."""
+    yield
+    if "prefect_api" not in request.fixturenames:
+        return
+    import httpx
+
+    url = request.getfixturevalue("prefect_api")
+    with httpx.Client(base_url=url, timeout=10) as api:
+        response = api.get("/v2/concurrency_limits/dwt-lake")
+        if response.status_code != 200 or not response.json()["active_slots"]:
+            return
+        api.patch("/v2/concurrency_limits/dwt-lake", json={"active_slots": 0})
+    pytest.fail("the test left the lake's concurrency slot (dwt-lake) held on the session server")

@@ -18,13 +18,13 @@ here every run is started by the test.
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import json
 import os
 import shutil
 import signal
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -209,46 +209,65 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
-def test_the_lake_limit_is_created_with_one_slot_and_the_server_makes_a_second_holder_wait(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+# Run in a process of its own, against this server only: in the test session the Prefect
+# client of the pytest process belongs to the session's harness, and a slot taken there would be
+# held by nobody for the rest of the session.
+HOLDERS = """
+import contextvars, json, threading, time
+import httpx
+from dwt.errors import LakeBusy
+from flows.lake_limit import LIMIT, lake_slot
 
-    from dwt.errors import LakeBusy
-    from flows.lake_limit import LIMIT, lake_slot
+api = httpx.Client(base_url=URL, timeout=10)
+seen = {}
+
+def second_holder(into):
+    started_at = time.monotonic()
+    try:
+        with lake_slot():
+            into["held"] = True
+    except LakeBusy as exc:
+        into["busy"] = str(exc)
+    into["waited"] = time.monotonic() - started_at
+
+with lake_slot():
+    seen["holding"] = api.get(f"/v2/concurrency_limits/{LIMIT}").json()
+    first = {}
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(second_holder, first))
+    thread.start()
+    thread.join(timeout=30)
+seen["first"] = first
+seen["after"] = api.get(f"/v2/concurrency_limits/{LIMIT}").json()
+api.patch(f"/v2/concurrency_limits/{LIMIT}", json={"limit": 4}).raise_for_status()
+with lake_slot():
+    seen["reset"] = api.get(f"/v2/concurrency_limits/{LIMIT}").json()
+    second = {}
+    second_holder(second)
+seen["second"] = second
+print(json.dumps(seen))
+"""
+
+
+def test_the_lake_limit_is_created_with_one_slot_and_the_server_makes_a_second_holder_wait(
+    stack: Stack,
+) -> None:
+    from flows.lake_limit import LIMIT
 
     assert stack.api.get(f"/v2/concurrency_limits/{LIMIT}").status_code == 404
-    monkeypatch.setenv("DWT_LAKE_WAIT_SECONDS", "3")
-    outcome: dict[str, Any] = {}
-
-    def second_holder() -> None:
-        started_at = time.monotonic()
-        try:
-            with lake_slot():
-                outcome["held"] = True
-        except LakeBusy as exc:
-            outcome["busy"] = str(exc)
-        outcome["waited"] = time.monotonic() - started_at
-
-    with temporary_settings({PREFECT_API_URL: stack.url}):
-        with lake_slot():
-            limit = stack.api.get(f"/v2/concurrency_limits/{LIMIT}").json()
-            assert (limit["limit"], limit["active"], limit["active_slots"]) == (1, True, 1)
-            # the thread runs in a copy of this context: it sees these Prefect settings
-            thread = threading.Thread(target=contextvars.copy_context().run, args=(second_holder,))
-            thread.start()
-            thread.join(timeout=30)
-        assert "held" not in outcome and "dwt-lake" in outcome["busy"]
-        assert outcome["waited"] >= 3
-        assert stack.api.get(f"/v2/concurrency_limits/{LIMIT}").json()["active_slots"] == 0
-
-        # someone widened the limit: the next holder sets it back to one slot
-        stack.api.patch(f"/v2/concurrency_limits/{LIMIT}", json={"limit": 4}).raise_for_status()
-        with lake_slot():
-            assert stack.api.get(f"/v2/concurrency_limits/{LIMIT}").json()["limit"] == 1
-            outcome.clear()
-            second_holder()
-        assert "busy" in outcome
+    env = stack.client_env | {"DWT_LAKE_WAIT_SECONDS": "3", "PYTHONPATH": str(REPO)}
+    code = f"URL = {stack.url!r}\n" + HOLDERS
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    holding = seen["holding"]
+    assert (holding["limit"], holding["active"], holding["active_slots"]) == (1, True, 1)
+    assert "held" not in seen["first"] and "dwt-lake" in seen["first"]["busy"]
+    assert seen["first"]["waited"] >= 3
+    assert seen["after"]["active_slots"] == 0
+    assert seen["reset"]["limit"] == 1  # someone widened it: the next holder set it back
+    assert "busy" in seen["second"]
+    assert stack.api.get(f"/v2/concurrency_limits/{LIMIT}").json()["active_slots"] == 0
 
 
 def test_two_ingests_and_a_report_at_once_hold_the_lake_in_turn_and_a_killed_worker_is_recovered(
