@@ -13,10 +13,12 @@ leaves it running with the caller's stdout/stderr held open. This server:
   command has used it for `DWT_PREFECT_IDLE_SECONDS` (default 600): every command holds a
   shared lock on `dwt-api.inuse` while it runs, so a long ingest is never cut off;
 - serves the Prefect UI at its address while it runs, for the data manager to look at runs;
-- runs no Prefect services (scheduler, automations, the repossessor of expired concurrency
-  leases): the yearly schedules and the report trigger belong on a real server
-  (docs/SCHEDULING.md); the lease of a run that died holding the lake is released by the next
-  run on this host (flows/lake_limit.py).
+- runs only the Prefect services that record what happened (the task-run recorder and the
+  event persister, so the UI shows each run's task runs and the event feed), none that act
+  (scheduler, automations, late runs, the repossessor of expired concurrency leases): the yearly
+  schedules and the report trigger belong on a real server (docs/SCHEDULING.md); the lease of a
+  run that died holding the lake is released by the next run on this host
+  (flows/lake_limit.py).
 
 A configured `PREFECT_API_URL` (a real server, the test harness) is always used as it is.
 """
@@ -46,6 +48,13 @@ IN_USE = "dwt-api.inuse"
 LOG = "dwt-api.log"
 PR_SET_PDEATHSIG = 1
 LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
+# Prefect's server services: only those that record (task runs, events) run here.
+SERVICES = {
+    "task_run_recorder": True, "event_persister": True,
+    "scheduler": False, "late_runs": False, "foreman": False, "triggers": False,
+    "repossessor": False, "cancellation_cleanup": False, "pause_expirations": False,
+    "db_vacuum": False, "cleanup_reconciler": False, "event_logger": False,
+}  # fmt: skip
 
 
 def prefect_home() -> Path:
@@ -163,10 +172,14 @@ def serve(idle_seconds: float) -> int:
         # that died holding it), and a waiting run asks again within seconds.
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
         "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "5",
+        **{
+            f"PREFECT_SERVER_SERVICES_{name.upper()}_ENABLED": "true" if on else "false"
+            for name, on in SERVICES.items()
+        },
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port), "--no-services"],
+         "--port", str(port)],
         stdin=subprocess.DEVNULL,
         env=env,
         preexec_fn=_die_with_parent,

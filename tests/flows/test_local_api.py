@@ -121,6 +121,31 @@ def test_a_later_command_reuses_the_running_server(home: Path, study: Path, tmp_
     assert len(_servers_of(home)) == 1
 
 
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_ui_of_the_local_server_shows_each_task_run_of_an_ingest(home: Path) -> None:
+    """The data manager opens the local server's UI: the recorder service runs, so the ingests'
+    task runs (discover, read, validate, curate, commit) are there, not only their flow runs."""
+    url = _state(home)["url"]
+    runs = _post(f"{url}/flow_runs/filter", {"limit": 50})
+    assert runs and {r["state_type"] for r in runs} == {"COMPLETED"}
+    names: set[str] = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the recorder writes task runs from their events
+        body = {"flow_runs": {"id": {"any_": [r["id"] for r in runs]}}, "limit": 200}
+        names = {str(t["name"]).rsplit("-", 1)[0] for t in _post(f"{url}/task_runs/filter", body)}
+        if {"discover", "read", "validate", "commit"} <= names:
+            break
+        time.sleep(1)
+    assert {"discover", "read", "validate", "commit"} <= names, names
+
+
 def _flow_run_state(url: str, run_id: str) -> str:
     with urllib.request.urlopen(f"{url}/flow_runs/{run_id}", timeout=10) as response:
         return str(json.loads(response.read())["state"]["type"])
