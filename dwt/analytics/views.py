@@ -12,6 +12,7 @@ glob characters escaped, so a data folder named `st[1]` is read, not `st1` next 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,9 +45,18 @@ def view_sql(curated_dir: Path, table: str) -> str:
     folder = Path(curated_dir) / table
     found = folder.rglob("*.parquet") if spec.partition else folder.glob("*.parquet")
     files = sorted(found, key=str)  # the order DuckDB's own glob listed them in
-    if not folder.is_dir() or not files:
+    if not folder.is_dir():
         return _empty_select(table)
-    listed = ", ".join(_sql_str(glob_literal(f)) for f in files)
+    return files_view_sql(table, [glob_literal(f) for f in files])
+
+
+def files_view_sql(table: str, files: Sequence[str]) -> str:
+    """SELECT that reads one curated table from exactly `files` (DuckDB paths, local or
+    `s3://`, already escaped); an empty, typed relation when there are none."""
+    spec = curated_tables()[table]
+    if not files:
+        return _empty_select(table)
+    listed = ", ".join(_sql_str(f) for f in files)
     hive = "true" if spec.partition else "false"
     types = ", ".join(f"{_sql_str(p)}: {duckdb_type(PARTITION_TYPES[p])}" for p in spec.partition)
     hive_types = f", hive_types = {{{types}}}" if spec.partition else ""
