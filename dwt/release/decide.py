@@ -202,14 +202,19 @@ def _interview_estimates(exact: Mapping[str, Any], safe: dict[str, Any], r: Roun
             and cv.risk_table(block[name]["curve"], month).events[-1] >= r.threshold
             for name in ("named", "not_named")
         )
-        test = dict(block["logrank"])
-        if ok and test.get("p") is not None:
-            test["p"] = round(float(test["p"]), 3)
-            if test.get("statistic") is not None:
-                test["statistic"] = round(float(test["statistic"]), 2)
-        else:
-            test = {"statistic": None, "df": None, "p": None, "suppressed": True}
-        safe["durability"][f]["logrank"] = test
+        safe["durability"][f]["logrank"] = _shown_test(block["logrank"], ok)
+
+
+def _shown_test(test: Mapping[str, Any], allowed: bool) -> dict[str, Any]:
+    """A log-rank test as published: p to 3 decimals and the statistic to 2 where the group
+    sizes allow it (`allowed`) and a p exists, else suppressed."""
+    if not allowed or test.get("p") is None:
+        return {"statistic": None, "df": None, "p": None, "suppressed": True}
+    shown = dict(test)
+    shown["p"] = round(float(test["p"]), 3)
+    if test.get("statistic") is not None:
+        shown["statistic"] = round(float(test["statistic"]), 2)
+    return shown
 
 
 def _has(tree: Any, path: Path) -> bool:
@@ -239,18 +244,8 @@ def _tests(exact: dict[str, Any], safe: dict[str, Any], g: Path, reg: Registry, 
     group, out = _get(exact, g), _get(safe, g)
     for f, factor in (group.get("factors") or {}).items():
         present = [lv for lv, level in factor["levels"].items() if level["n"] > 0]
-        test = dict(factor["logrank"])
-        if (
-            present
-            and all(_level_ok(group, f, lv, r, month) for lv in present)
-            and test.get("p") is not None
-        ):
-            test["p"] = round(float(test["p"]), 3)
-            if test.get("statistic") is not None:
-                test["statistic"] = round(float(test["statistic"]), 2)
-        else:
-            test = {"statistic": None, "df": None, "p": None, "suppressed": True}
-        out["factors"][f]["logrank"] = test
+        allowed = bool(present) and all(_level_ok(group, f, lv, r, month) for lv in present)
+        out["factors"][f]["logrank"] = _shown_test(factor["logrank"], allowed)
     cox = group.get("cox") or {}
     if not cox.get("fitted"):
         return
