@@ -57,11 +57,12 @@ class Validator:
         self._row_suites: dict[str, gx.ExpectationSuite] = {}
         self._file_suites: dict[str, gx.ExpectationSuite] = {}
         self._batch_definitions: dict[str, Any] = {}
+        self._opened: Any = None  # the GX context the batch definitions belong to
 
     @property
     def context(self) -> Any:
         context = gxcontext.gx_context(self.project)
-        if context is not getattr(self, "_opened", None):  # another project: its own assets
+        if context is not self._opened:  # another project: its own assets
             self._opened = context
             self._batch_definitions.clear()
         return context
