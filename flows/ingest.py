@@ -22,7 +22,7 @@ from dwt.ingest import steps
 from dwt.ingest.manifest import RunResult, new_run_id, summary_markdown, write_run_log
 from dwt.lake import Lake
 from dwt.pseudonym import key_fingerprint, load_key
-from dwt.schema import load_study
+from dwt.schema import Study, load_study
 from flows.lake_limit import holding_lake
 from flows.progress import Progress, flow_progress, no_progress
 from flows.steps import Step, as_task, plain
@@ -52,11 +52,16 @@ def run_ingest(
     with hold(lake):
         steps.check_key(lake, key)
         plan = step(steps.plan_run, name="discover")(lake, study, settings.raw_dir, region, wave)
-        read = step(steps.load_delivery, name="read", retries=2, retry_delay_seconds=2)
-        loaded = []
-        for n, d in enumerate(plan.to_load, start=1):
-            loaded.append(read(d, plan.shas[d.relpath], study))
-            progress("reading files", n, len(plan.to_load))
+        read = step(
+            steps.load_instrument_files, name="read", task_run_name="read-{instrument}",
+            retries=2, retry_delay_seconds=2,
+        )  # fmt: skip
+        by_path: dict[str, steps.Loaded | steps.FileResult] = {}
+        for name, group in _by_instrument(plan.to_load, study).items():
+            read_group = read(name, group, plan.shas, study)
+            by_path.update(zip((d.relpath for d in group), read_group, strict=True))
+            progress("reading files", len(by_path), len(plan.to_load))
+        loaded = [by_path[d.relpath] for d in plan.to_load]  # in the plan's order, as before
         readable = [item for item in loaded if isinstance(item, steps.Loaded)]
         validated, gx = (
             step(steps.validate_all, name="validate")(readable, validator or _validator(settings))
@@ -92,6 +97,17 @@ def run_ingest(
             f"{settings.runs_dir} ({exc.strerror})"
         ) from None
     return result
+
+
+def _by_instrument(
+    deliveries: list[steps.Delivery], study: Study
+) -> dict[str, list[steps.Delivery]]:
+    """The files to read per instrument, in the study's order (files in the plan's order)."""
+    order = {name: i for i, name in enumerate(study.instruments)}
+    groups: dict[str, list[steps.Delivery]] = {}
+    for d in sorted(deliveries, key=lambda d: order.get(d.instrument, len(order))):
+        groups.setdefault(d.instrument, []).append(d)
+    return groups
 
 
 TABLE_COLUMNS = ("path", "status", "rows", "curated", "quarantined", "reason")

@@ -175,6 +175,14 @@ def load_delivery(d: Delivery, sha: str, study: Study) -> Loaded | FileResult:
     return Loaded(d, sha, raw.frame, list(raw.unknown_columns))
 
 
+def load_instrument_files(
+    instrument: str, deliveries: list[Delivery], shas: dict[str, str], study: Study
+) -> list[Loaded | FileResult]:
+    """Read the files of `instrument` (one step, so that a run pays a step's fixed cost per
+    instrument, not per file); each file read or rejected on its own, in order."""
+    return [load_delivery(d, shas[d.relpath], study) for d in deliveries]
+
+
 def _rejected(d: Delivery, sha: str, reason: str) -> FileResult:
     return FileResult(
         d.relpath, "rejected", reason, sha256=sha, instrument=d.instrument, region=d.region,
