@@ -10,6 +10,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m commands.local_api template  # Prefect's migrated empty database, once
 	touch $(STAMP)
 
 venv: $(STAMP)

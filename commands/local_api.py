@@ -21,6 +21,13 @@ leaves it running with the caller's stdout/stderr held open. This server:
   (flows/lake_limit.py).
 
 A configured `PREFECT_API_URL` (a real server, the test harness) is always used as it is.
+
+A new Prefect home starts from a template database: Prefect's migrations of an empty SQLite
+database (about 4 s on these cores, a third of a first start) are run once per installed
+Prefect version, by `make venv` (`python -m commands.local_api template`), into
+`<venv>/share/dwt/prefect-<version>.db`; the supervisor copies it into a home that has no
+database yet (and whose database is the default one in that home). Without a template the
+server migrates as Prefect always does.
 """
 
 from __future__ import annotations
@@ -30,10 +37,13 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -72,8 +82,12 @@ def configured_api() -> str | None:
 
 
 @contextlib.contextmanager
-def prefect_api() -> Iterator[str]:
-    """The API for this command's flow runs; the local server is kept in use meanwhile."""
+def prefect_api(meanwhile: Callable[[], object] | None = None) -> Iterator[str]:
+    """The API for this command's flow runs; the local server is kept in use meanwhile.
+
+    `meanwhile` (the command's own imports, say) is called while a server this command had
+    to start comes up, so that the two overlap; it is not called when a server runs already.
+    """
     configured = configured_api()
     if configured:
         yield configured
@@ -88,7 +102,7 @@ def prefect_api() -> Iterator[str]:
     home.mkdir(parents=True, exist_ok=True)
     with open(home / IN_USE, "a+") as in_use:
         fcntl.flock(in_use, fcntl.LOCK_SH)  # released when the file closes
-        url = _running_or_started(home)
+        url = _running_or_started(home, meanwhile)
         try:
             # No heartbeats: this server runs no service that reads them (an ingest that dies
             # is marked crashed by the next one, from the lake's lock), and ending the
@@ -101,7 +115,7 @@ def prefect_api() -> Iterator[str]:
             os.utime(home / IN_USE)  # the idle clock starts when the last command ends
 
 
-def _running_or_started(home: Path) -> str:
+def _running_or_started(home: Path, meanwhile: Callable[[], object] | None = None) -> str:
     with open(home / START_LOCK, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         url = _healthy(home)
@@ -117,6 +131,8 @@ def _running_or_started(home: Path) -> str:
                 start_new_session=True,
                 env={**os.environ, "PREFECT_HOME": str(home)},
             )
+        if meanwhile is not None:
+            meanwhile()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             url = _healthy(home)
@@ -145,6 +161,55 @@ def _healthy(home: Path) -> str | None:
 # ---------------------------------------------------------------- the supervisor
 
 
+def template_path() -> Path:
+    """Where the migrated empty database of the installed Prefect version is kept."""
+    from importlib.metadata import version
+
+    return Path(sys.prefix) / "share" / "dwt" / f"prefect-{version('prefect')}.db"
+
+
+def build_template(path: Path | None = None) -> Path:
+    """Run Prefect's migrations on an empty database in a throw-away home; keep the result.
+
+    The migrations run in a child process of their own, so that no setting of this process
+    (a configured database, a Prefect home) reaches them.
+    """
+    target = path or template_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dwt-prefect-template-") as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(PREFECT_HOME=home, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        subprocess.run([sys.executable, "-c", _MIGRATE], env=env, check=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        with contextlib.closing(sqlite3.connect(Path(home) / "prefect.db")) as db:
+            db.execute("VACUUM INTO ?", (str(tmp),))  # one file, no WAL beside it
+        os.replace(tmp, target)
+    return target
+
+
+_MIGRATE = (
+    "import asyncio\n"
+    "from prefect.server.database import provide_database_interface\n"
+    "asyncio.run(provide_database_interface().create_db())\n"
+)
+
+
+def _seed_from_template(home: Path) -> None:
+    """A home without a database gets a copy of the template, if there is one and the home's
+    database is Prefect's default (`<home>/prefect.db`, no other database configured)."""
+    database = home / "prefect.db"
+    configured = any("DATABASE_CONNECTION_URL" in k for k in os.environ)
+    with contextlib.suppress(OSError):
+        configured |= "DATABASE_CONNECTION_URL" in (home / "profiles.toml").read_text()
+    template = template_path()
+    if database.exists() or configured or not template.is_file():
+        return
+    tmp = home / f".prefect.db.{os.getpid()}.tmp"
+    shutil.copyfile(template, tmp)
+    os.replace(tmp, database)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,6 +226,7 @@ def _die_with_parent() -> None:
 def serve(idle_seconds: float) -> int:
     """Run the server until it has been idle for `idle_seconds`; record where it listens."""
     home = prefect_home()
+    _seed_from_template(home)
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = {
@@ -234,8 +300,10 @@ def _answers(url: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m commands.local_api")
-    parser.add_argument("action", choices=["serve"])
-    parser.parse_args(argv)
+    parser.add_argument("action", choices=["serve", "template"])
+    if parser.parse_args(argv).action == "template":
+        print(f"Prefect's database template: {build_template()}")
+        return 0
     idle = float(os.environ.get(ENV_IDLE, DEFAULT_IDLE_SECONDS))
     return serve(idle)
 

@@ -200,3 +200,66 @@ def test_the_server_stops_itself_once_no_command_has_used_it_for_a_while(
     assert not _alive(pid), "the idle server did not stop"
     assert not (home / "dwt-api.json").exists()
     assert _servers_of(home) == []
+
+
+def _schema(database: Path) -> list[tuple[Any, ...]]:
+    """Every table, index and trigger with its definition, and the alembic revision. Prefect's
+    own migrations write a table's constraints in no fixed order (two migrations of empty
+    databases differ so): a definition is compared as its set of lines."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY 1, 2")
+        objects = [
+            (kind, name, table, sorted(x.strip().rstrip(",") for x in (sql or "").split("\n")))
+            for kind, name, table, sql in rows
+        ]  # fmt: skip
+        return [*objects, *db.execute("SELECT * FROM alembic_version")]
+
+
+def test_the_database_template_is_what_prefects_own_migrations_make(tmp_path: Path) -> None:
+    """A new home starts from the template: it must be Prefect's migrated database exactly
+    (every table, index and trigger, the same alembic revision), not an approximation."""
+    from commands.local_api import _MIGRATE, build_template
+
+    template = build_template(tmp_path / "template.db")
+    migrated = tmp_path / "home"
+    migrated.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    subprocess.run([sys.executable, "-c", _MIGRATE], env={**env, "PREFECT_HOME": str(migrated)},
+                   check=True)  # fmt: skip
+    expected = _schema(migrated / "prefect.db")
+    assert any(row[1] == "flow_run" for row in expected)
+    assert _schema(template) == expected
+
+
+def test_only_a_home_without_a_database_of_its_own_is_seeded_from_the_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import commands.local_api as local_api
+
+    template = tmp_path / "template.db"
+    template.write_bytes(b"the template")
+    monkeypatch.setattr(local_api, "template_path", lambda: template)
+    monkeypatch.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+    monkeypatch.delenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", raising=False)
+
+    new, used, elsewhere = (tmp_path / name for name in ("new", "used", "elsewhere"))
+    for home in (new, used, elsewhere):
+        home.mkdir()
+    (used / "prefect.db").write_bytes(b"runs of a year")
+    (elsewhere / "profiles.toml").write_text(
+        '[profiles.study]\nPREFECT_API_DATABASE_CONNECTION_URL = "postgresql+asyncpg://db/p"\n'
+    )
+    for home in (new, used, elsewhere):
+        local_api._seed_from_template(home)
+    assert (new / "prefect.db").read_bytes() == b"the template"
+    assert (used / "prefect.db").read_bytes() == b"runs of a year"
+    assert not (elsewhere / "prefect.db").exists()
+    assert sorted(p.name for p in new.iterdir()) == ["prefect.db"]  # no temporary file left
+
+    monkeypatch.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/p")
+    (new / "prefect.db").unlink()
+    local_api._seed_from_template(new)
+    assert not (new / "prefect.db").exists()
