@@ -8,6 +8,9 @@ the employer summaries' regional shares and `dwt metrics --safe`. The research t
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dwt.release.rounding import Rounding
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from dwt.release.decide import Release
     from dwt.zones import ResearchZone
 
-__all__ = ["Rounding", "build_release", "release_from_frames", "rounding_for"]
+__all__ = ["Rounding", "build_release", "decided_once", "release_from_frames", "rounding_for"]
 
 
 def rounding_for(k: int, rule: str | None = None) -> Rounding:
@@ -55,7 +58,38 @@ def build_release(zone: ResearchZone, rounding: Rounding, as_of: int | None = No
     from dwt.analytics.interviews import read_interview_frames
     from dwt.errors import NoCuratedData
 
-    frames = read_frames(zone, as_of)
-    if not frames.reference_waves:
-        raise NoCuratedData(f"no curated data under {zone.root}")
-    return release_from_frames(frames, rounding, read_interview_frames(zone, as_of))
+    def decide() -> Release:
+        frames = read_frames(zone, as_of)
+        if not frames.reference_waves:
+            raise NoCuratedData(f"no curated data under {zone.root}")
+        return release_from_frames(frames, rounding, read_interview_frames(zone, as_of))
+
+    return decided_once(zone, rounding, as_of, decide)
+
+
+# The releases decided in this process: the demo flow's reports and employer summaries (and
+# any two outputs of one process) read one decision instead of two (the decision of a scale-1
+# study costs seconds). Keyed by the zone's snapshot id (its content hash) and, in case a zone
+# is changed without a new snapshot record, by every Parquet file's size and mtime.
+_DECIDED: dict[tuple[object, ...], Release] = {}
+_KEEP = 4
+
+
+def decided_once(
+    zone: ResearchZone, rounding: Rounding, as_of: int | None, decide: Callable[[], Release]
+) -> Release:
+    """`decide()`, or a copy of the release this process decided for the same snapshot,
+    rounding and as-of wave. Callers get their own copy: none can change another's figures."""
+    root = Path(zone.root).resolve()
+    files = sorted(
+        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*.parquet")
+    )
+    key = (str(root), zone.snapshot_id(), tuple(files), rounding, as_of)
+    if key not in _DECIDED:
+        release = decide()
+        while len(_DECIDED) >= _KEEP:
+            _DECIDED.pop(next(iter(_DECIDED)))
+        _DECIDED[key] = copy.deepcopy(release)
+        return release
+    return copy.deepcopy(_DECIDED[key])

@@ -221,7 +221,7 @@ def build_reports(
     """
     from dwt.analytics.frames import read_frames
     from dwt.analytics.metrics import NoCuratedData
-    from dwt.release import release_from_frames, rounding_for
+    from dwt.release import decided_once, release_from_frames, rounding_for
 
     started = time.perf_counter()
     frames = read_frames(zone, as_of)
@@ -231,7 +231,10 @@ def build_reports(
     from dwt.analytics.interviews import read_interview_frames
 
     interviews = read_interview_frames(zone, as_of)
-    release = release_from_frames(frames, rounding_for(k, rounding), interviews)
+    decision = rounding_for(k, rounding)
+    release = decided_once(
+        zone, decision, as_of, lambda: release_from_frames(frames, decision, interviews)
+    )
     safe = release.safe
     metrics_done = time.perf_counter()
     wave = as_of if as_of is not None else max(frames.reference_waves.values())
