@@ -60,8 +60,11 @@ def svg(figure: Figure) -> str:
     input."""
     import matplotlib
 
+    from dwt.reports.figures.canvas import Canvas
+
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = draw(figure)
+        Canvas(fig)  # matplotlib's SVG canvas, with text measurements kept (canvas.py)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
