@@ -139,6 +139,9 @@ class ReportSet:
     overview: Report | None = None
     timings: dict[str, Any] = field(default_factory=dict)
     release: Any = None  # the dwt.release.decide.Release every figure of these reports came from
+    # The charts drawn so far in this run, as SVG (`figures.svgs`): one drawing per chart, even
+    # when several reports show it. Not part of the model: it starts empty and is never compared.
+    drawings: dict[Figure, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def threshold(self) -> int:

@@ -144,18 +144,27 @@ def _lines(pdf: FPDF, width: float, text: str) -> int:
     return len(lines) if isinstance(lines, list) else 1
 
 
+def _cell_lines(pdf: FPDF, cells: tuple[str, ...], widths: tuple[float, ...]) -> tuple[int, ...]:
+    """How many lines each cell of a row takes (in the current font)."""
+    return tuple(_lines(pdf, w, c) for w, c in zip(widths, cells, strict=True))
+
+
 def _row(pdf: FPDF, cells: tuple[str, ...], widths: tuple[float, ...], align: tuple[str, ...],
-         heading: bool) -> float:  # fmt: skip
-    """One table row at the cursor (cells wrap when needed); returns its height."""
+         heading: bool, lines: tuple[int, ...] | None = None) -> float:  # fmt: skip
+    """One table row at the cursor (cells wrap when needed); returns its height.
+
+    `lines`: each cell's line count (`_cell_lines`), when the caller measured them already.
+    """
     x0, y0 = pdf.l_margin, pdf.get_y()
-    height = max(_lines(pdf, w, c) for w, c in zip(widths, cells, strict=True)) * LINE_MM
+    lines = lines if lines is not None else _cell_lines(pdf, cells, widths)
+    height = max(lines) * LINE_MM
     if heading:
         pdf.set_fill_color(238, 243, 247)
         pdf.rect(x0, y0, sum(widths), height, style="F")
     x = x0
-    for w, c, a in zip(widths, cells, align, strict=True):
+    for w, c, a, n in zip(widths, cells, align, lines, strict=True):
         pdf.set_xy(x, y0)
-        if _lines(pdf, w, c) == 1:
+        if n == 1:
             pdf.cell(w, LINE_MM, c, align=a)
         else:
             pdf.multi_cell(w, LINE_MM, c, align=a)
@@ -186,11 +195,11 @@ def _table(pdf: FPDF, block: Table) -> None:
     heading()
     for row in block.rows:
         cells = tuple(str(c) for c in row)
-        needed = max(_lines(pdf, w, c) for w, c in zip(widths, cells, strict=True)) * LINE_MM
-        if pdf.get_y() + needed > pdf.page_break_trigger:
+        lines = _cell_lines(pdf, cells, widths)  # measured once: wrapping a cell is costly
+        if pdf.get_y() + max(lines) * LINE_MM > pdf.page_break_trigger:
             pdf.add_page()
             heading()  # repeat the column headings on the new page
-        _row(pdf, cells, widths, align, heading=False)
+        _row(pdf, cells, widths, align, heading=False, lines=lines)
     if block.note:
         pdf.ln(0.8)
         pdf.set_font(FONT, "", 7.5)

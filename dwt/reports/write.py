@@ -40,7 +40,8 @@ def write_report(
 
     started = time.perf_counter()
     files: list[str] = []
-    drawings = svgs(report)  # each chart drawn once, shown by both formats
+    # Each chart drawn once, shown by both formats (and by every report of the run showing it).
+    drawings = svgs(report, report_set.drawings)
     snapshot, threshold = report_set.snapshot, report_set.threshold
     for fmt in formats:
         path = Path(out_dir) / f"{report.stem}.{fmt}"

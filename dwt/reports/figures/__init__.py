@@ -60,8 +60,11 @@ def svg(figure: Figure) -> str:
     input."""
     import matplotlib
 
+    from dwt.reports.figures.canvas import Canvas
+
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = draw(figure)
+        Canvas(fig)  # matplotlib's SVG canvas, with text measurements kept (canvas.py)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
@@ -78,6 +81,16 @@ def drawn(report: Report) -> list[Figure]:
     ]
 
 
-def svgs(report: Report) -> dict[Figure, str]:
-    """Every drawn figure of the report as SVG, drawn once for both the HTML and the PDF."""
-    return {figure: svg(figure) for figure in drawn(report)}
+def svgs(report: Report, drawn_before: dict[Figure, str] | None = None) -> dict[Figure, str]:
+    """Every drawn figure of the report as SVG, drawn once for both the HTML and the PDF.
+
+    `drawn_before`: the charts a run has drawn so far (`ReportSet.drawings`), filled in here.
+    A chart several reports show (the regions compared, in every region report and the
+    overview) is then drawn once per run: a figure is its data, so equal figures draw the same.
+    """
+    cache = drawn_before if drawn_before is not None else {}
+    figures = drawn(report)
+    for figure in figures:
+        if figure not in cache:
+            cache[figure] = svg(figure)
+    return {figure: cache[figure] for figure in figures}
