@@ -716,35 +716,99 @@ def _read_sav(data: bytes) -> SavContent:
     return frame, dict(meta.variable_value_labels or {}), formats, missing
 
 
-def _sav_child(conn: Any, data: bytes) -> None:
-    try:
-        conn.send(("ok", _read_sav(data)))
-    except FileRejected as exc:
-        conn.send(("rejected", exc.reason))
-    except BaseException:  # anything else: the parent reports the file as unreadable
-        conn.send(("rejected", _SAV_UNREADABLE))
-    finally:
-        conn.close()
+def _serve_sav(conn: Any) -> None:
+    """The reader child: read each .sav sent, answer with its content or a rejection."""
+    _close_inherited_files(keep=conn.fileno())
+    while True:
+        try:
+            data = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", _read_sav(data))
+        except FileRejected as exc:
+            reply = ("rejected", exc.reason)
+        except BaseException:  # anything else: the parent reports the file as unreadable
+            reply = ("rejected", _SAV_UNREADABLE)
+        conn.send(reply)
+
+
+def _close_inherited_files(keep: int) -> None:
+    """Close every file the fork inherited but its pipe (and stdin, stdout, stderr). The child
+    outlives the run that started it: a copy of the lake's lock file kept open here would
+    keep its flock held after the run closed it, and the next ingest would wait for it."""
+    import os
+
+    highest = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(highest, keep + 1))
+
+
+class _SavReader:
+    """One forked reader child for the whole run, restarted after it died on a file.
+
+    ReadStat's C code can crash the whole process on some corrupted files (seen in
+    hostile-input testing), and a crash must reject one file, not end the ingest. A fork per
+    file did that too but cost more than reading most files (a fork of a large parent, its
+    start and join); one child serves every file until it dies, and the next file gets a
+    fresh one. The child is a fork: it reads with the `_read_sav` of its start (a test that
+    replaces that function gets a new child) and only the process that forked it uses it.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._child: tuple[Any, Any, Any, int] | None = None  # process, pipe, reader, pid
+
+    def read(self, data: bytes) -> tuple[str, Any]:
+        with self._lock:
+            conn = self._running()
+            try:
+                conn.send(data)
+                reply: tuple[str, Any] = conn.recv()
+            except (EOFError, OSError):  # the child died without answering (a segfault)
+                self._stop()
+                return ("rejected", _SAV_UNREADABLE)
+            return reply
+
+    def _running(self) -> Any:
+        import multiprocessing
+        import os
+
+        child = self._child
+        if child is not None and (
+            child[2] is not _read_sav or child[3] != os.getpid() or not child[0].is_alive()
+        ):
+            self._stop()
+            child = None
+        if child is None:
+            ctx = multiprocessing.get_context("fork")
+            ours, theirs = ctx.Pipe(duplex=True)
+            process = ctx.Process(target=_serve_sav, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            child = self._child = (process, ours, _read_sav, os.getpid())
+        return child[1]
+
+    def _stop(self) -> None:
+        if self._child is None:
+            return
+        process, conn, _, _ = self._child
+        self._child = None
+        conn.close()  # the child's recv ends: it returns
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+_SAV_READER = _SavReader()
 
 
 def _read_sav_isolated(data: bytes) -> SavContent:
-    """Read a .sav in a forked child: ReadStat's C code can crash the whole process on some
-    corrupted files (seen in hostile-input testing), and a crash must reject one file, not
-    end the ingest. A fork of the already-importing parent costs milliseconds."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_sav_child, args=(child, data), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        status, payload = parent.recv()
-    except EOFError:  # the child died without answering (e.g. a segfault in ReadStat)
-        status, payload = "rejected", _SAV_UNREADABLE
-    finally:
-        parent.close()
-        proc.join()
+    """Read a .sav in the reader child (`_SavReader`): a crash there rejects this file only."""
+    status, payload = _SAV_READER.read(data)
     if status != "ok":
         raise FileRejected(str(payload))
     frame, labels, formats, missing = payload
