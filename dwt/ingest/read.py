@@ -208,7 +208,27 @@ _NO_VALUE = "formula without a value"
 
 def _xlsx_columns(data: bytes, instrument: Instrument) -> _Cells:
     """The first sheet, cell by cell as stored: no trust in its claimed dimension, memory by
-    the cells that exist (a 6 KB file with one cell at XFD1048576 must stay small)."""
+    the cells that exist (a 6 KB file with one cell at XFD1048576 must stay small).
+
+    Two readers, one result. openpyxl (pure Python, per cell) knows everything this reader
+    is careful about; calamine (Rust) reads a plain sheet about ten times faster but sees
+    less: it computes no "formula without a value", reads merged cells as ordinary ones, trims
+    unpreserved whitespace, converts dates by its own format rules and allocates a dense
+    rows x columns range. So a cheap scan of the file's XML (`_calamine_sheet`, byte regexes)
+    hands calamine only sheets in which none of that can make a difference; every other file,
+    and any file calamine fails on, goes through openpyxl unchanged. The tests read every
+    test delivery and a generated study through both readers and compare the cells.
+    """
+    sheet_name = _calamine_sheet(data)
+    if sheet_name is not None:
+        try:
+            return _xlsx_calamine(data, instrument, sheet_name)
+        except Exception:  # what calamine cannot read is openpyxl's to judge (and reject)
+            pass
+    return _xlsx_openpyxl(data, instrument)
+
+
+def _xlsx_openpyxl(data: bytes, instrument: Instrument) -> _Cells:
     from openpyxl import load_workbook
 
     try:
@@ -324,6 +344,249 @@ def _refuse_merged(merged: list[str], columns: dict[int, Any]) -> None:
             raise FileRejected("unreadable file: merged header cells")
         if any(min_col - 1 <= position <= max_col - 1 for position in columns):
             raise FileRejected("unreadable file: merged cells in data rows")
+
+
+# --- xlsx: when calamine may read the file (see `_xlsx_columns`) --------------------------
+
+# A sheet or string table holding any of these is read by openpyxl: formulas (cached value or
+# not, openpyxl judges them), merged cells (openpyxl's path refuses them), text calamine reads
+# differently (_xHHHH_ escapes, phonetic runs, CDATA, character references, raw line ends).
+_NOT_PLAIN = (b"<f>", b"<f ", b"<f/", b"mergeCell", b"<rPh", b"<![CDATA[", b"&#", b"\r")
+_NOT_PLAIN_XML = re.compile(
+    rb":(?:sheetData|row|c|v|f|is|si|r|t)[\s/>]"  # cell or string markup with a namespace prefix
+    rb"|_x[0-9A-Fa-f]{4}_"  # an escaped character (openpyxl keeps it, calamine decodes it)
+)
+# Text calamine reads differently: an empty text ("" in openpyxl, an empty cell in calamine),
+# attributes other than xml:space="preserve", surrounding whitespace not preserved (trimmed).
+_EMPTY_TEXT = (b"<t/>", b"<t />", b"<t></t>", b"<si/>", b"<si />", b"<is/>", b"<is />")
+_TEXT_NOT_PLAIN = re.compile(rb'<t\s(?!xml:space="preserve">[^<])|<t>\s|<t>[^<]*\s</t>')
+_NUMBER = rb"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?"
+# The cells calamine may read, every one of them: a reference, a style, a plain type (number,
+# shared or inline string) and a plain number (or string index), or nothing at all.
+_PLAIN_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,5})")?'
+    rb'(?:(?: t="n")?(?: ?/>|>(?:<v>(' + _NUMBER + rb")</v>)?</c>)"
+    rb'| t="s"(?: ?/>|>(?:<v>[0-9]{1,9}</v>)?</c>)'
+    rb'| t="inlineStr"(?: ?/>|>(?:<is>.*?</is>)?</c>))',
+    re.DOTALL,
+)
+_ODD_CELL = re.compile(rb"<c[\t\r\n>/]")  # a cell without attributes, or on several lines
+_LONG_INTEGER = re.compile(rb"<v>-?[0-9]{16,}</v>")  # beyond float precision: openpyxl's int
+_ROW_NUMBER = re.compile(rb'r="([1-9][0-9]{0,6})"')
+# Built-in number formats both readers treat alike: numbers (General, 0, 0.00, #,##0,
+# #,##0.00, 0%, 0.00%, 0.00E+00, @) and dates (m-d-yy, d-mmm-yy, d-mmm, mmm-yy, m/d/yy h:mm).
+_PLAIN_NUMBER_FORMATS = {0, 1, 2, 3, 4, 9, 10, 11, 49}
+_DATE_NUMBER_FORMATS = {14, 15, 16, 17, 22}
+# Custom date formats of day, month and year (and a time of day) both readers see as dates.
+_PLAIN_DATE_CODE = re.compile(
+    r"(?:d{1,2}|m{1,4}|yy|yyyy)(?:[-/. ](?:d{1,2}|m{1,4}|yy|yyyy)){1,2}(?: h{1,2}:mm(?::ss)?)?"
+)
+# Day 61 is 1900-03-01 (before it, the 1900 leap-year bug); 2958465 is 9999-12-31.
+_DATE_SERIALS = range(61, 2958466)
+# calamine allocates rows x columns of the range from A1: at most this many for the cells
+# that exist (a sparse sheet, or a stray cell far out, goes to openpyxl, which streams).
+_DENSE_SLACK, _DENSE_MINIMUM = 4, 1 << 16
+
+
+def _calamine_sheet(data: bytes) -> str | None:
+    """The first sheet's name if calamine reads the file exactly as openpyxl would, else None.
+
+    Cheap: the zip's members are inflated (and their checksums tested) once, and the XML is
+    searched with byte regexes; the only per-cell work in Python is on date-styled cells.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.testzip() is not None:
+                return None
+            names = set(archive.namelist())
+            members = {n: archive.read(n) for n in names if n.endswith((".xml", ".rels"))}
+    except Exception:  # not a zip, a damaged member: openpyxl decides how to reject it
+        return None
+    types = members.get("[Content_Types].xml", b"")
+    if b"spreadsheetml.sheet.main+xml" not in types or b'PartName="/xl/workbook.xml"' not in types:
+        return None
+    workbook = members.get("xl/workbook.xml", b"")
+    relations = _relations(members.get("xl/_rels/workbook.xml.rels", b""))
+    first = re.search(rb"<sheet\s[^>]*>", workbook)
+    if first is None or re.search(rb'date1904\s*=\s*["\'](?!0|false)', workbook):
+        return None
+    name, rid = re.search(rb'\sname="([^"]*)"', first[0]), re.search(rb'\sr:id="([^"]*)"', first[0])
+    if name is None or rid is None or rid[1] not in relations:
+        return None
+    kind, target = relations[rid[1]]
+    sheet = members.get(_part(target))
+    strings = [
+        members.get(_part(t), b"") for k, t in relations.values() if k.endswith(b"/sharedStrings")
+    ]
+    if not kind.endswith(b"/worksheet") or sheet is None:
+        return None
+    if any(map(_text_not_plain, [sheet, *strings])) or _LONG_INTEGER.search(sheet):
+        return None
+    cells = _sheet_cells(sheet)
+    if cells is None:
+        return None
+    date_styles = _date_styles(members.get("xl/styles.xml"), {c[2] or b"0" for c in cells})
+    if date_styles is None or not _plain_date_serials(cells, date_styles):
+        return None
+    import html
+
+    return html.unescape(name[1].decode("utf-8"))
+
+
+def _text_not_plain(xml: bytes) -> bool:
+    return (
+        any(marker in xml for marker in _NOT_PLAIN + _EMPTY_TEXT)
+        or _NOT_PLAIN_XML.search(xml) is not None
+        or _TEXT_NOT_PLAIN.search(xml) is not None
+    )
+
+
+def _relations(rels: bytes) -> dict[bytes, tuple[bytes, bytes]]:
+    """Id -> (Type, Target) of a .rels part."""
+    found = {}
+    for element in re.findall(rb"<Relationship\s[^>]*>", rels):
+        attributes = dict(re.findall(rb'(\w+)="([^"]*)"', element))
+        if b"Id" in attributes:
+            found[attributes[b"Id"]] = (
+                attributes.get(b"Type", b""),
+                attributes.get(b"Target", b""),
+            )
+    return found
+
+
+def _part(target: bytes) -> str:
+    """A workbook relation's target as a zip member name."""
+    text = target.decode("utf-8", errors="replace")
+    return text[1:] if text.startswith("/") else "xl/" + text
+
+
+def _sheet_cells(sheet: bytes) -> list[tuple[bytes, bytes, bytes, bytes]] | None:
+    """Every cell (column letters, row, style, value) if all are plain (`_PLAIN_CELL`), rows
+    come in order, each cell in its own row and none twice, and the range calamine would
+    allocate (A1 to the last row and column) is not far beyond the cells; else None."""
+    start, end = sheet.find(b"<sheetData>"), sheet.find(b"</sheetData>")
+    if start < 0 or end < 0:
+        empty = b"<sheetData" in sheet and b"<row" not in sheet and b"<c " not in sheet
+        return [] if empty else None
+    chunks = sheet[start + len(b"<sheetData>") : end].split(b"<row ")
+    if chunks[0].strip() or _ODD_CELL.search(sheet):
+        return None
+    previous = last_row = 0
+    cells: list[tuple[bytes, bytes, bytes, bytes]] = []
+    letters: set[bytes] = set()
+    for chunk in chunks[1:]:
+        number = _ROW_NUMBER.match(chunk)
+        if number is None or int(number[1]) <= previous:
+            return None
+        previous = int(number[1])
+        row = _PLAIN_CELL.findall(chunk)
+        if len(row) != chunk.count(b"<c "):
+            return None
+        if row:
+            row_letters = {cell[0] for cell in row}
+            if {cell[1] for cell in row} != {number[1]} or len(row_letters) < len(row):
+                return None
+            letters |= row_letters
+            cells += row
+            last_row = previous
+    width = max(map(_column_number, letters), default=0)
+    if width > 16384 or last_row * width > _DENSE_SLACK * len(cells) + _DENSE_MINIMUM:
+        return None
+    return cells
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _date_styles(styles: bytes | None, used: set[bytes]) -> set[bytes] | None:
+    """The used cell styles that hold a date, or None if a used style has a number format
+    outside the few both readers are known to treat alike (then openpyxl reads the file)."""
+    if styles is None:
+        return set() if used <= {b"0"} else None
+    if re.search(rb"<\w+:(?:xf|numFmt|numFmts|cellXfs)[\s/>]", styles):
+        return None
+    block = re.search(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles, re.DOTALL)
+    formats = re.findall(rb'<xf\b[^>]*?\snumFmtId="([0-9]+)"', block[1]) if block else []
+    if not block or len(formats) != block[1].count(b"<xf"):
+        return None
+    custom = dict(re.findall(rb'<numFmt\s+numFmtId="([0-9]+)"\s+formatCode="([^"]*)"', styles))
+    if len(custom) != styles.count(b"<numFmt "):
+        return None
+    dates = set()
+    for style in used | {b"0"}:
+        if not style.isdigit() or int(style) >= len(formats):
+            return None
+        fmt = formats[int(style)]
+        if fmt in custom:
+            if int(fmt) < 164 or not _PLAIN_DATE_CODE.fullmatch(custom[fmt].decode("utf-8")):
+                return None
+            dates.add(style)
+        elif int(fmt) in _DATE_NUMBER_FORMATS:
+            dates.add(style)
+        elif int(fmt) not in _PLAIN_NUMBER_FORMATS:
+            return None
+    return None if b"0" in dates else dates
+
+
+def _plain_date_serials(
+    cells: list[tuple[bytes, bytes, bytes, bytes]], date_styles: set[bytes]
+) -> bool:
+    """Every date-styled cell is empty or a whole day from 1900-03-01 to 9999-12-31: where
+    both readers give the same date (a BSN in a date column, a time of day, the 1900 leap-year
+    bug and rounding near midnight are openpyxl's)."""
+    if not date_styles:
+        return True
+    serials = {cell[3] for cell in cells if cell[2] in date_styles}
+    return all(not s or (s.isdigit() and int(s) in _DATE_SERIALS) for s in serials)
+
+
+def _xlsx_calamine(data: bytes, instrument: Instrument, sheet_name: str) -> _Cells:
+    """The first sheet read by calamine, as `_xlsx_openpyxl` reads it (the same `_Cells`)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as workbook:
+        first = workbook.sheets_metadata[0]
+        if first.name != sheet_name or first.typ != SheetTypeEnum.WorkSheet:
+            raise ValueError("calamine's first sheet is not openpyxl's")
+        grid = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    lookup = instrument.header_lookup()
+    header = [_calamine_text(v) for v in grid[0]] if grid else []
+    width = max((i + 1 for i, h in enumerate(header) if _is_filled(h)), default=0)
+    headers: list[Any] = header[:width]
+    wanted = [
+        i for i, h in enumerate(headers) if _is_filled(h) and normalise_header(str(h)) in lookup
+    ]
+    body = grid[1:]
+    texts = {p: [_calamine_text(row[p]) for row in body] for p in wanted}
+    skip = set(wanted)
+    others = [i for i in range(len(grid[0]) if grid else 0) if i not in skip]
+    other = [any(_raw_filled(row[i]) for i in others) for row in body]
+    filled = [any(_is_filled(texts[p][r]) for p in wanted) or other[r] for r in range(len(body))]
+    keep = [r for r, f in enumerate(filled) if f]
+    columns: dict[int, Any] = {p: [texts[p][r] for r in keep] for p in wanted}
+    return _Cells(headers, columns, len(keep), [other[r] for r in keep])
+
+
+def _calamine_text(value: Any) -> str | None:
+    """One calamine cell as `_xlsx_text` gives openpyxl's: an empty cell is "" in calamine."""
+    if type(value) is str:
+        return value or None
+    if isinstance(value, float | int | bool | dt.datetime | dt.date) and not isinstance(
+        value, dt.time
+    ):
+        return _xlsx_text(value)
+    raise ValueError("a cell type openpyxl reads differently")  # time, duration
+
+
+def _raw_filled(value: Any) -> bool:
+    """`_is_filled` of a raw calamine cell (no empty cell is None there)."""
+    return bool(value.strip()) if type(value) is str else True
 
 
 def _xlsx_text(value: Any) -> str | None:
@@ -453,35 +716,99 @@ def _read_sav(data: bytes) -> SavContent:
     return frame, dict(meta.variable_value_labels or {}), formats, missing
 
 
-def _sav_child(conn: Any, data: bytes) -> None:
-    try:
-        conn.send(("ok", _read_sav(data)))
-    except FileRejected as exc:
-        conn.send(("rejected", exc.reason))
-    except BaseException:  # anything else: the parent reports the file as unreadable
-        conn.send(("rejected", _SAV_UNREADABLE))
-    finally:
-        conn.close()
+def _serve_sav(conn: Any) -> None:
+    """The reader child: read each .sav sent, answer with its content or a rejection."""
+    _close_inherited_files(keep=conn.fileno())
+    while True:
+        try:
+            data = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", _read_sav(data))
+        except FileRejected as exc:
+            reply = ("rejected", exc.reason)
+        except BaseException:  # anything else: the parent reports the file as unreadable
+            reply = ("rejected", _SAV_UNREADABLE)
+        conn.send(reply)
+
+
+def _close_inherited_files(keep: int) -> None:
+    """Close every file the fork inherited but its pipe (and stdin, stdout, stderr). The child
+    outlives the run that started it: a copy of the lake's lock file kept open here would
+    keep its flock held after the run closed it, and the next ingest would wait for it."""
+    import os
+
+    highest = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(highest, keep + 1))
+
+
+class _SavReader:
+    """One forked reader child for the whole run, restarted after it died on a file.
+
+    ReadStat's C code can crash the whole process on some corrupted files (seen in
+    hostile-input testing), and a crash must reject one file, not end the ingest. A fork per
+    file did that too but cost more than reading most files (a fork of a large parent, its
+    start and join); one child serves every file until it dies, and the next file gets a
+    fresh one. The child is a fork: it reads with the `_read_sav` of its start (a test that
+    replaces that function gets a new child) and only the process that forked it uses it.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._child: tuple[Any, Any, Any, int] | None = None  # process, pipe, reader, pid
+
+    def read(self, data: bytes) -> tuple[str, Any]:
+        with self._lock:
+            conn = self._running()
+            try:
+                conn.send(data)
+                reply: tuple[str, Any] = conn.recv()
+            except (EOFError, OSError):  # the child died without answering (a segfault)
+                self._stop()
+                return ("rejected", _SAV_UNREADABLE)
+            return reply
+
+    def _running(self) -> Any:
+        import multiprocessing
+        import os
+
+        child = self._child
+        if child is not None and (
+            child[2] is not _read_sav or child[3] != os.getpid() or not child[0].is_alive()
+        ):
+            self._stop()
+            child = None
+        if child is None:
+            ctx = multiprocessing.get_context("fork")
+            ours, theirs = ctx.Pipe(duplex=True)
+            process = ctx.Process(target=_serve_sav, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            child = self._child = (process, ours, _read_sav, os.getpid())
+        return child[1]
+
+    def _stop(self) -> None:
+        if self._child is None:
+            return
+        process, conn, _, _ = self._child
+        self._child = None
+        conn.close()  # the child's recv ends: it returns
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+_SAV_READER = _SavReader()
 
 
 def _read_sav_isolated(data: bytes) -> SavContent:
-    """Read a .sav in a forked child: ReadStat's C code can crash the whole process on some
-    corrupted files (seen in hostile-input testing), and a crash must reject one file, not
-    end the ingest. A fork of the already-importing parent costs milliseconds."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_sav_child, args=(child, data), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        status, payload = parent.recv()
-    except EOFError:  # the child died without answering (e.g. a segfault in ReadStat)
-        status, payload = "rejected", _SAV_UNREADABLE
-    finally:
-        parent.close()
-        proc.join()
+    """Read a .sav in the reader child (`_SavReader`): a crash there rejects this file only."""
+    status, payload = _SAV_READER.read(data)
     if status != "ok":
         raise FileRejected(str(payload))
     frame, labels, formats, missing = payload

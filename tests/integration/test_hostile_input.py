@@ -7,9 +7,10 @@ quotes and newlines under raw/, run through the whole ingest (tests/helpers/inge
 must finish and leave a readable lake with no half-written state.
 
 A .sav file with corrupted *contents* (bytes flipped inside, not just cut short) can make
-pyreadstat's C reader segfault. The reader therefore parses .sav in a forked child
-(`dwt.ingest.read._read_sav_isolated`): a crash there rejects that one file. Tested below with
-flipped bytes and with a child that dies on purpose.
+pyreadstat's C reader segfault. The reader therefore parses .sav in a forked child that
+serves the whole run (`dwt.ingest.read._SavReader`): a crash there rejects that one file and
+the next file gets a fresh child. Tested below with flipped bytes and with a child that dies
+on purpose.
 """
 
 from __future__ import annotations
@@ -152,6 +153,63 @@ def test_a_sav_reader_that_dies_rejects_only_that_file(
     path.write_bytes(samples["sav"]["placements"])
     with pytest.raises(FileRejected, match="unreadable file: not a valid SPSS file"):
         read_raw(path, load_instrument("placements"))
+
+
+def test_after_a_sav_reader_died_the_next_file_is_read_by_a_fresh_one(
+    samples: dict[str, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    from dwt.ingest import read
+
+    path = tmp_path / "placements.sav"
+    path.write_bytes(samples["sav"]["placements"])
+    placements = load_instrument("placements")
+    good = read_raw(path, placements).frame
+    first = read._SAV_READER._child
+    assert first is not None
+    read_raw(path, placements)
+    assert read._SAV_READER._child is first  # one child serves every file
+    os.kill(first[0].pid, signal.SIGKILL)  # dies between two files
+    first[0].join()
+    assert read_raw(path, placements).frame.equals(good)
+
+    original = read._read_sav
+
+    def crash(data: bytes) -> None:
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    monkeypatch.setattr(read, "_read_sav", crash)
+    with pytest.raises(FileRejected, match="unreadable file: not a valid SPSS file"):
+        read_raw(path, placements)
+    monkeypatch.setattr(read, "_read_sav", original)
+    assert read_raw(path, placements).frame.equals(good)
+
+
+def test_the_sav_reader_holds_no_file_of_the_process_that_started_it(
+    samples: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """The lake's lock is a flock that closing its file releases: a reader child that kept
+    a copy open would hold the lock after the run, and the next ingest would wait for it."""
+    import fcntl
+    import os
+
+    from dwt.ingest import read
+
+    read._SAV_READER._stop()  # the next file starts a child while the lock is held
+    lock = tmp_path / "lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    path = tmp_path / "placements.sav"
+    path.write_bytes(samples["sav"]["placements"])
+    read_raw(path, load_instrument("placements"))
+    os.close(fd)
+    again = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(again, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the child holds it
+    finally:
+        os.close(again)
 
 
 def csv_text(samples: dict[str, dict[str, bytes]], name: str) -> str:
