@@ -65,7 +65,10 @@ def build_data_docs(pages: list[tuple[str, Any]], folder: Path, run_id: str) -> 
         return None
     context = gxcontext.gx_context()
     store = context.validation_results_store
-    run = RunIdentifier(run_name=run_id, run_time=run_time(run_id))
+    # GX reads a run name as a date if dateutil can (page titles): a run id whose random
+    # suffix looks like a UTC offset ("...Z-7089ad": -70:89) then crashes its renderer. A
+    # name starting with a word is never a date.
+    run = RunIdentifier(run_name=f"ingest-{run_id}", run_time=run_time(run_id))
     _clear(store)  # the store is in memory: only this ingest's results are in the site
     for batch_id, result in pages:
         result = copy.copy(result)

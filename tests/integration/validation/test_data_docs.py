@@ -89,3 +89,22 @@ def test_an_ingest_with_nothing_new_builds_no_site_and_keeps_the_last(ingested: 
     again = run_ingest(Settings(data_dir=root), KEY)
     assert not again.changed and again.summary["data_docs"] is None
     assert tree_digest(root / "restricted" / "gx" / "docs") == before
+
+
+def test_a_run_id_whose_suffix_reads_as_a_utc_offset_still_gets_its_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dateutil reads "20261202T203349Z-7089ad" as a time at UTC-70:89, which GX's page
+    renderer compared and crashed on (one run id in a few thousand: a flaky commit)."""
+    from helpers.deliveries import placement, write_csv
+
+    import flows.ingest
+
+    run_id = "20261202T203349Z-7089ad"
+    monkeypatch.setattr(flows.ingest, "new_run_id", lambda: run_id)
+    raw = tmp_path / "raw" / "haaglanden" / "2019"
+    write_csv(raw / "placements.csv", "placements", [placement(n, 7) for n in range(1, 5)])
+    result = run_ingest(Settings(data_dir=tmp_path), KEY)
+    assert result.summary["run_id"] == run_id
+    site = tmp_path / "restricted" / "gx" / "docs" / run_id
+    assert list(_pages(site)) == ["placements"]
