@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
-from dwt.ingest.staging import STAGED
+from dwt.ingest.staging import STAGED, StagedRows
 from dwt.pseudonym import pseudonymise
 from dwt.schema import (
     curated_tables,
@@ -67,10 +69,12 @@ def _add_reference_reasons(
     from dwt.validation.crosscheck import unknown_reference_reasons
 
     extra = unknown_reference_reasons(frame, load_instrument(instrument), known)
-    frame[REASONS] = [
-        list(dict.fromkeys([*(list(a) if is_list(a) else []), *b]))
-        for a, b in zip(frame[REASONS], extra, strict=True)
-    ]
+    # Only rows that gained a reason get a new list (a million rows of placements gain none).
+    merged = frame[REASONS].to_numpy(dtype=object, copy=True)
+    for pos in np.flatnonzero(extra.map(len).to_numpy() > 0):
+        a = merged[pos]
+        merged[pos] = list(dict.fromkeys([*(list(a) if is_list(a) else []), *extra.iloc[pos]]))
+    frame[REASONS] = merged
 
 
 def _referenced_columns(instrument: str) -> list[str]:
@@ -84,8 +88,13 @@ def _referenced_columns(instrument: str) -> list[str]:
     return wanted
 
 
-def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> RegionOutput:
+def build_region(
+    region: str, staged: Mapping[str, StagedRows | pd.DataFrame], key: bytes
+) -> RegionOutput:
     """Every curated and restricted table of one region from its staged rows (pure).
+
+    `staged`: per instrument, the rows as `read_staged` gives them, or a frame holding them
+    whole (raw columns included), as the unit tests build them.
 
     Instruments are curated in the study's dependency order, so an instrument's accepted rows
     are known before any instrument that refers to them is checked (placements before the
@@ -98,15 +107,20 @@ def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> Re
     known: dict[str, pd.DataFrame] = {}
     order = {name: i for i, name in enumerate(load_study().instruments)}
     for instrument in sorted(staged, key=lambda name: order.get(name, len(order))):
-        frame = staged[instrument].copy()
+        given = staged[instrument]
+        rows = given if isinstance(given, StagedRows) else StagedRows.from_frame(given)
+        frame = rows.frame.copy(deep=False)  # columns are added to this frame, not to `rows`
         _add_reference_reasons(frame, instrument, known)
         ok = _ok(frame)
         known[instrument] = frame.loc[ok, [REGION, WAVE, *_referenced_columns(instrument)]]
         _count_files(frame, ok, counts, quality, region, instrument)
-        restricted.update(_quarantine(frame.loc[~ok], region, instrument))
-        good, pseudonyms = _with_pseudonyms(frame.loc[ok].copy(), instrument, key)
+        restricted.update(_quarantine(frame.loc[~ok], rows, region, instrument))
+        latest_snapshot = int(frame[WAVE].max())
+        # A shallow copy: the pseudonym columns are added to `good` alone.
+        good, pseudonyms = _with_pseudonyms(frame.loc[ok].copy(deep=False), instrument, key)
+        del frame
         if instrument == "placements":
-            research.update(_placements(good, region, restricted, quality, frame))
+            research.update(_placements(good, region, restricted, quality, latest_snapshot))
         elif instrument == "contacts":
             research.update(_contacts(good, region, restricted))
         elif instrument == "interviews":
@@ -114,12 +128,12 @@ def build_region(region: str, staged: dict[str, pd.DataFrame], key: bytes) -> Re
         elif instrument == "interview_codes":
             research.update(_segments(good, region, restricted))
         else:  # a survey: one row per respondent (its pseudonym) per wave
-            good = _with_missing_reasons(good, instrument)
+            good = _with_missing_reasons(good, instrument, rows)
             research.update(_per_wave(good, instrument, region, pseudonyms))
     return RegionOutput(research, restricted, counts, quality)
 
 
-def _with_missing_reasons(good: pd.DataFrame, table: str) -> pd.DataFrame:
+def _with_missing_reasons(good: pd.DataFrame, table: str, rows: StagedRows) -> pd.DataFrame:
     """`good` with the `<item>__missing` column of every item the curated table declares one
     for (schemas/curated.yaml `missing_reasons`): why the typed item is <NA>, read from the raw
     text the row was parsed from; <NA> where the item has a value."""
@@ -128,12 +142,12 @@ def _with_missing_reasons(good: pd.DataFrame, table: str) -> pd.DataFrame:
     instrument = load_instrument(table)
     study = load_study()
     added: dict[str, pd.Series] = {}
-    for spec in curated_tables()[table].columns:
-        item = spec.get("reason_of")
-        if item is None:
-            continue
+    specs = [spec for spec in curated_tables()[table].columns if spec.get("reason_of")]
+    raw = rows.raw(good.index, [spec["reason_of"] for spec in specs])
+    for spec in specs:
+        item = spec["reason_of"]
         raw_name = STAGED.raw_prefix + item
-        cells = good[raw_name] if raw_name in good.columns else None
+        cells = raw[raw_name] if raw_name in raw.columns else None
         reasons = missing_reasons(cells, len(good), instrument.column(item), study)
         reasons.index = good.index
         added[spec["name"]] = reasons.mask(good[item].notna())
@@ -161,7 +175,7 @@ def _count_files(
     region: str,
     instrument: str,
 ) -> None:
-    for key, part in frame.groupby([FILE, WAVE], sort=True):
+    for key, part in frame[[FILE, WAVE, REASONS]].groupby([FILE, WAVE], sort=True):
         path, wave = cast(tuple[Any, Any], key)
         n = len(part)
         good = int(ok.loc[part.index].sum())
@@ -174,31 +188,34 @@ def _count_files(
             quality.append({**base, "outcome": "quarantined", "reason": reason, "rows": int(rows)})
 
 
-def _quarantine(bad: pd.DataFrame, region: str, instrument: str) -> dict[str, pa.Table]:
+def _quarantine(
+    bad: pd.DataFrame, rows: StagedRows, region: str, instrument: str
+) -> dict[str, pa.Table]:
     out: dict[str, pa.Table] = {}
+    raw = rows.raw(bad.index)
     for wave, part in bad.groupby(WAVE, sort=True):
         part = part.sort_values(ROW)
-        rows = pd.DataFrame(
+        quarantined = pd.DataFrame(
             {
                 "wave": [_int(wave)] * len(part),
                 "instrument": [instrument] * len(part),
                 "source_file": part[FILE].astype(str).to_list(),
                 "source_row": part[ROW].astype("int64").to_list(),
                 "reasons": [list(r) for r in part[REASONS]],
-                "raw": _raw_json(part),
+                "raw": _raw_json(raw.loc[part.index]),
             }
         )
         path, table = _restricted(
-            rows, "quarantine", region=region, instrument=instrument, wave=_int(wave)
+            quarantined, "quarantine", region=region, instrument=instrument, wave=_int(wave)
         )
         out[path] = table
     return out
 
 
-def _raw_json(part: pd.DataFrame) -> list[str]:
+def _raw_json(raw: pd.DataFrame) -> list[str]:
     """Every raw value of each quarantined row as delivered (text), keyed by column."""
     prefix = STAGED.raw_prefix
-    cols = [c for c in part.columns if c.startswith(prefix)]
+    cols = list(raw.columns)
     names = [c[len(prefix) :] for c in cols]
     return [
         json.dumps(
@@ -206,7 +223,7 @@ def _raw_json(part: pd.DataFrame) -> list[str]:
             ensure_ascii=False,
             sort_keys=True,
         )
-        for row in part[cols].itertuples(index=False, name=None)
+        for row in raw.itertuples(index=False, name=None)
     ]
 
 
@@ -215,10 +232,13 @@ def _missing(value: Any) -> bool:
 
 
 def _per_wave(good: pd.DataFrame, table: str, region: str, sort: list[str]) -> dict[str, pa.Table]:
+    """One table per wave, rows ordered by `sort` (then source row). Only the sort keys are
+    sorted, and only the table's own columns are copied, once."""
     out = {}
-    for wave, part in good.groupby(WAVE, sort=True):
-        part = part.sort_values([*sort, ROW], kind="stable")
-        path, arrow = _research(part, table, region=region, wave=_int(wave))
+    columns = [c for c in curated_tables()[table].column_names if c in good.columns]
+    for wave, keys in good[[WAVE, *dict.fromkeys([*sort, ROW])]].groupby(WAVE, sort=True):
+        order = keys.sort_values([*sort, ROW], kind="stable").index
+        path, arrow = _research(good.loc[order, columns], table, region=region, wave=_int(wave))
         out[path] = arrow
     return out
 
@@ -228,8 +248,13 @@ def _placements(
     region: str,
     restricted: dict[str, pa.Table],
     quality: list[dict[str, Any]],
-    delivered: pd.DataFrame,
+    latest_snapshot: int,
 ) -> dict[str, pa.Table]:
+    """The placement tables of a region; `latest_snapshot`: the latest wave that delivered
+    placements (accepted or not).
+
+    Sorting and de-duplicating look at the few columns they need, never at a copy of every
+    column of every row (a region may hold millions of placement rows)."""
     import pyarrow as pa
 
     starts = pd.to_datetime(good["start_date"]).dt.strftime("%Y-%m-%d")
@@ -240,12 +265,12 @@ def _placements(
     out = _per_wave(good, "placement_history", region, ["placement_id"])
 
     # Latest state: the row of the latest wave that delivered the placement.
-    ordered = good.sort_values(["placement_id", WAVE], kind="stable")
-    state = ordered.groupby("placement_id", sort=True).tail(1).copy()
+    ordered = good[["placement_id", WAVE]].sort_values(["placement_id", WAVE], kind="stable")
+    state = good.loc[ordered.groupby("placement_id", sort=True).tail(1).index].copy(deep=False)
     waves = ordered.groupby("placement_id")[WAVE].agg(["min", "max"])
+    del ordered
     state["first_wave"] = state["placement_id"].map(waves["min"]).astype("int64")
     state["last_wave"] = state["placement_id"].map(waves["max"]).astype("int64")
-    latest_snapshot = int(delivered[WAVE].max())
     state["missing_from_latest"] = state["last_wave"] < latest_snapshot
     state = state.sort_values("placement_id")
     path, table = _research(state, "placements", region=region)
@@ -268,7 +293,8 @@ def _placements(
     out[path] = table
 
     # latest KvK spelling and latest non-empty name per employer, without a Python aggregate
-    ordered = good.sort_values([WAVE, ROW], kind="stable")
+    who = ["employer_id", "employer_kvk", "employer_name", WAVE, ROW]
+    ordered = good[who].sort_values([WAVE, ROW], kind="stable")
     directory = ordered.drop_duplicates("employer_id", keep="last")[["employer_id", "employer_kvk"]]
     names = ordered.dropna(subset=["employer_name"]).drop_duplicates("employer_id", keep="last")
     directory = directory.merge(
@@ -311,16 +337,19 @@ def _longitudinal(good: pd.DataFrame) -> pd.DataFrame:
 
 
 def _employers(state: pd.DataFrame) -> pd.DataFrame:
-    ordered = state.sort_values(["employer_id", "last_wave", "start_date", "placement_id"])
+    attributes = [c.name for c in load_instrument("placements").columns if c.employer_attribute]
+    keys = ["employer_id", "last_wave", "start_date", "placement_id", "first_wave"]
+    ordered = state[[*keys, *(a for a in attributes if a not in keys)]].sort_values(
+        ["employer_id", "last_wave", "start_date", "placement_id"]
+    )
     latest = ordered.groupby("employer_id", sort=True).tail(1).set_index("employer_id")
     agg = ordered.groupby("employer_id", sort=True).agg(
         placements=("placement_id", "size"),
         first_wave=("first_wave", "min"),
         last_wave=("last_wave", "max"),
     )
-    for col in load_instrument("placements").columns:
-        if col.employer_attribute:
-            agg[col.name] = latest[col.name]
+    for name in attributes:
+        agg[name] = latest[name]
     return agg.reset_index()
 
 

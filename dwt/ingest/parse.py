@@ -102,7 +102,7 @@ def _parse_column(
     """
     if cells is None:
         return _all_missing(column, n_rows)
-    positions, distinct = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    positions, distinct = _factorize(cells)
     if len(distinct) == 0:
         return _all_missing(column, n_rows)
     text = _cell_text(pd.Series(distinct, dtype=object), column)
@@ -150,13 +150,24 @@ def missing_reasons(
     not_delivered = next(r.code for r in reasons if r.raw is None)
     if cells is None:
         return pd.Series([not_delivered] * n_rows, dtype="string")
-    positions, distinct = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    positions, distinct = _factorize(cells)
     text = _cell_text(pd.Series(distinct, dtype=object), column)
     codes = {} if column.is_identifier else {r.raw: r.code for r in reasons if r.raw is not None}
     found = text.map(codes).astype("string").mask(text.isna(), not_delivered)
     # Position -1 (an empty cell) picks the appended not-delivered reason.
     spread = np.append(found.to_numpy(dtype=object), not_delivered)[positions]
     return pd.Series(spread, index=cells.index, dtype="string")
+
+
+def _factorize(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(position of each cell's distinct value, -1 when empty; the distinct values as Python
+    text). Arrow-backed cells are hashed in Arrow: only their distinct values become Python
+    strings."""
+    if isinstance(cells.dtype, pd.ArrowDtype):
+        positions, distinct = pd.factorize(cells, use_na_sentinel=True)
+        return positions, distinct.to_numpy(dtype=object)
+    positions, uniques = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    return positions, np.asarray(uniques, dtype=object)
 
 
 def _cell_text(distinct: pd.Series, column: Column) -> pd.Series:

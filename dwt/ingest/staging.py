@@ -8,12 +8,15 @@ every delivered column (`raw_prefix` + canonical name), which a quarantined row 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dwt.lake import Transaction
 from dwt.schema import restricted_tables, staged_columns
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 STAGED = staged_columns()
@@ -36,11 +39,12 @@ def stage_rows(
     """Keep one file's typed rows, their reasons and their raw text in the staged copy."""
     import pyarrow as pa
 
-    frame = typed.reset_index(drop=True).copy()
+    frame = typed.reset_index(drop=True)  # a new frame: the columns below go to it alone
     frame[STAGED.reasons] = reasons.to_list()
-    # Raw text values ride along as columns; only quarantined rows are turned into JSON later.
+    # Raw text values ride along as columns (Arrow-backed as read, never as Python strings);
+    # only quarantined rows are turned into JSON later.
     for column in raw.columns:
-        frame[STAGED.raw_prefix + column] = raw[column].to_numpy(dtype=object)
+        frame[STAGED.raw_prefix + column] = raw[column].array
     table = pa.Table.from_pandas(frame, preserve_index=False)
     tx.write_parquet("restricted", staged_path(region, wave, instrument), table)
 
@@ -49,12 +53,143 @@ def unstage(tx: Transaction, region: str, wave: int, instrument: str) -> None:
     tx.remove_tree("restricted", staged_path(region, wave, instrument))
 
 
-def read_staged(tx: Transaction, region: str) -> dict[str, pd.DataFrame]:
-    """All staged rows of a region, one frame per instrument (waves stacked)."""
-    import pandas as pd
-
+def read_staged(tx: Transaction, region: str) -> dict[str, StagedRows]:
+    """All staged rows of a region, one `StagedRows` per instrument (waves stacked)."""
     folder = tx.path("restricted", f"{restricted_tables()['staged'].folder}/{region}")
-    frames: dict[str, list[pd.DataFrame]] = {}
+    files: dict[str, list[Path]] = {}
     for path in sorted(folder.glob("*/*.parquet")):
-        frames.setdefault(path.stem, []).append(pd.read_parquet(path))
-    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+        files.setdefault(path.stem, []).append(path)
+    return {name: StagedRows.from_files(paths) for name, paths in files.items()}
+
+
+class StagedRows:
+    """One instrument's staged rows of a region: the typed and bookkeeping columns in memory
+    (`frame`, a RangeIndex over the waves stacked), the raw text columns read on demand for
+    the rows that need them (quarantined rows, survey items' missing reasons).
+
+    The raw text is most of a staged row's bytes and, as Python strings, most of its memory
+    (a 200 MiB delivery's raw cells alone took 2 GiB): curation never holds all of it.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        raw_columns: list[str],
+        read_raw: Callable[[np.ndarray, list[str]], dict[str, list[Any]]],
+    ) -> None:
+        self.frame = frame
+        self.raw_columns = raw_columns  # every raw column some file delivered, in stack order
+        self._read_raw = read_raw
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> StagedRows:
+        """Rows held whole in memory, raw columns included (as the unit tests build them)."""
+        raw_columns = [c for c in frame.columns if c.startswith(STAGED.raw_prefix)]
+        typed = frame.drop(columns=raw_columns).reset_index(drop=True)
+        raw = frame[raw_columns].reset_index(drop=True)
+
+        def read(positions: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+            return {c: raw[c].take(positions).to_list() for c in columns}
+
+        return cls(typed, raw_columns, read)
+
+    @classmethod
+    def from_files(cls, paths: list[Path]) -> StagedRows:
+        """The staged files of one instrument, in the order given (waves ascending)."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        frames: list[pd.DataFrame] = []
+        raw_columns: dict[str, None] = {}
+        for path in paths:
+            names = pq.read_schema(path).names
+            raw = [n for n in names if n.startswith(STAGED.raw_prefix)]
+            raw_columns.update(dict.fromkeys(raw))
+            frames.append(_read_frame(path, [n for n in names if n not in raw]))
+        starts = np.cumsum([0, *(len(f) for f in frames)])
+
+        def read(positions: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+            out: dict[str, list[Any]] = {c: [] for c in columns}
+            for i, path in enumerate(paths):
+                lo, hi = np.searchsorted(positions, starts[i : i + 2])
+                if lo < hi:
+                    for column, cells in _raw_cells(path, positions[lo:hi] - starts[i], columns):
+                        out[column].extend(cells)
+            return out
+
+        return cls(pd.concat(frames, ignore_index=True), list(raw_columns), read)
+
+    def raw(self, index: pd.Index, items: list[str] | None = None) -> pd.DataFrame:
+        """The raw columns (all delivered ones, or those of `items`) of the rows of `index`
+        (labels of `frame`), in that order; None where a file did not deliver the column."""
+        import numpy as np
+        import pandas as pd
+
+        wanted = (
+            self.raw_columns
+            if items is None
+            else [c for c in (STAGED.raw_prefix + i for i in items) if c in self.raw_columns]
+        )
+        positions = np.asarray(index, dtype=np.int64)
+        order = np.argsort(positions, kind="stable")
+        cells = self._read_raw(positions[order], wanted)
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return pd.DataFrame(
+            {c: pd.Series(cells[c], dtype=object).take(back).to_numpy() for c in wanted},
+            index=index,
+            columns=wanted,
+        )
+
+
+_RAW_BATCH_ROWS = 65_536
+
+
+def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
+    """`pd.read_parquet(path, columns=columns)`, column by column, the distinct values of each
+    text column shared as one Python string each: pyarrow makes a string object per cell for
+    pandas' `string` columns (1.3 GiB for the typed columns of a 1.3M-row placements file,
+    where most columns repeat a few codes)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    dtypes = schema.empty_table().to_pandas().dtypes  # as the pandas metadata declares them
+    out: dict[str, pd.Series] = {}
+    for name in columns:
+        column = parquet.read(columns=[name]).column(0)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            out[name] = pa.table({name: column}, metadata=schema.metadata).to_pandas()[name]
+            continue
+        encoded = column.combine_chunks().dictionary_encode()
+        distinct = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+        cells = distinct[encoded.indices.fill_null(len(distinct) - 1).to_numpy()]
+        dtype = dtypes[name]
+        out[name] = pd.Series(
+            cells if pd.api.types.is_object_dtype(dtype) else pd.array(cells, dtype=dtype)
+        )
+    return pd.DataFrame(out, columns=columns)
+
+
+def _raw_cells(path: Path, local: np.ndarray, columns: list[str]) -> list[tuple[str, list[Any]]]:
+    """The raw cells of rows `local` (ascending positions) of one staged file, batch by batch,
+    so that only the rows asked for are ever turned into Python strings."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    present = [c for c in columns if c in parquet.schema_arrow.names]
+    out: dict[str, list[Any]] = {c: [] for c in columns}
+    start = 0
+    for batch in parquet.iter_batches(batch_size=_RAW_BATCH_ROWS, columns=present):
+        lo, hi = np.searchsorted(local, [start, start + batch.num_rows])
+        if lo < hi:
+            taken = batch.take(local[lo:hi] - start)
+            for c in columns:
+                out[c].extend(taken.column(c).to_pylist() if c in present else [None] * (hi - lo))
+        start += batch.num_rows
+    return list(out.items())

@@ -56,8 +56,8 @@ class Plan:
 
 @dataclass
 class Loaded:
-    """One delivery as read (raw text values); `typed` and `reasons` are filled in when its
-    instrument's files are parsed and validated together."""
+    """One delivery as read (raw text values, Arrow-backed: `RawTable.cells`); `typed` and
+    `reasons` are filled in when its instrument's files are parsed and validated together."""
 
     delivery: Delivery
     sha256: str
@@ -65,6 +65,15 @@ class Loaded:
     unknown_columns: list[str]
     typed: pd.DataFrame | None = None
     reasons: pd.Series | None = None
+
+    def drop_rows(self) -> None:
+        """Forget the rows once they are staged: curation reads them back from the staged
+        copy, and holding them too doubled a large delivery's peak memory."""
+        import pandas as pd
+
+        self.raw = pd.DataFrame(columns=self.raw.columns)
+        self.typed = None
+        self.reasons = None
 
 
 @dataclass
@@ -172,7 +181,7 @@ def load_delivery(d: Delivery, sha: str, study: Study) -> Loaded | FileResult:
         raw = read_raw(d.path, instrument)
     except FileRejected as exc:
         return _rejected(d, sha, exc.reason)
-    return Loaded(d, sha, raw.frame, list(raw.unknown_columns))
+    return Loaded(d, sha, raw.cells, list(raw.unknown_columns))
 
 
 def load_instrument_files(
@@ -314,6 +323,7 @@ def stage(tx: Transaction, lake: Lake, plan: Plan, work: Changes) -> None:
         d = item.delivery
         assert item.typed is not None and item.reasons is not None, "stage after validation"
         stage_rows(tx, d.region, d.wave, d.instrument, item.typed, item.reasons, item.raw)
+        item.drop_rows()
     files = lake.manifest()["files"]
     restaged = {(i.delivery.region, i.delivery.wave, i.delivery.instrument) for i in work.loaded}
     for r in [*work.rejected, *plan.rejected, *plan.removed]:
@@ -338,7 +348,9 @@ def curate_region(tx: Transaction, region: str, key: bytes) -> RegionOutput:
         tx.write_parquet("curated", rel, arrow)
     for rel, arrow in out.restricted.items():
         tx.write_parquet("restricted", rel, arrow)
-    return out
+    # The tables are written: the commit needs the counts only (holding every region's
+    # tables until the commit grew the run's memory with the whole lake).
+    return curate.RegionOutput({}, {}, out.counts, out.quality)
 
 
 # ------------------------------------------------------------------------------- commit
