@@ -44,14 +44,15 @@ def _import_ingest() -> None:
 def run_cli(args: argparse.Namespace) -> int:
     check_scope(args.region, args.wave)
     preflight(args.data_dir, args.key_file)
-    from commands.local_api import prefect_api
+    from commands.local_api import imports_without_gc, prefect_api
     from flows.progress import QUIET_ENV
 
     if args.json:
         os.environ[QUIET_ENV] = "1"  # the JSON on stdout stays alone: no progress lines
 
     with prefect_api(meanwhile=_import_ingest):
-        from flows.ingest import ingest
+        with imports_without_gc():
+            from flows.ingest import ingest
 
         result = ingest(
             data_dir=args.data_dir, region=args.region, wave=args.wave, key_file=args.key_file

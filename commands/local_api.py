@@ -82,13 +82,33 @@ def configured_api() -> str | None:
 
 
 @contextlib.contextmanager
+def imports_without_gc() -> Iterator[None]:
+    """Heavy imports (Prefect's ~450 pydantic models, its client, the flow modules) with
+    Python's cyclic garbage collector paused: what they create lives for the whole command,
+    and the collector's passes over it cost ~15% of the import time (0.15 s of a no-op
+    `dwt ingest`). Afterwards `gc.freeze()` keeps those objects out of later passes too."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
 def prefect_api(meanwhile: Callable[[], object] | None = None) -> Iterator[str]:
     """The API for this command's flow runs; the local server is kept in use meanwhile.
 
     `meanwhile` (the command's own imports, say) is called while a server this command had
     to start comes up, so that the two overlap; it is not called when a server runs already.
     """
-    configured = configured_api()
+    with imports_without_gc():
+        configured = configured_api()
+        import prefect.flow_engine  # noqa: F401  (the first flow run would import it, gc on)
     if configured:
         yield configured
         return
@@ -132,7 +152,8 @@ def _running_or_started(home: Path, meanwhile: Callable[[], object] | None = Non
                 env={**os.environ, "PREFECT_HOME": str(home)},
             )
         if meanwhile is not None:
-            meanwhile()
+            with imports_without_gc():
+                meanwhile()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             url = _healthy(home)

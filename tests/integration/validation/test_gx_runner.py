@@ -131,3 +131,25 @@ def test_parse_reasons_must_match_the_rows(validator: Validator) -> None:
     typed = typed_frame("placements", clean_rows("placements", 2))
     with pytest.raises(ValueError, match="one entry per row"):
         validator.validate_rows(typed, PLACEMENTS, pd.Series([[]]))
+
+
+def test_gx_keeps_no_validated_frame_after_a_run(validator: Validator) -> None:
+    """GX's execution engine caches every batch it loaded; a whole delivery's prepared frame
+    stayed in memory through curation until the runner dropped it."""
+    import gc
+    import weakref
+
+    typed = typed_frame("placements", clean_rows("placements", 3))
+    validator.validate_rows(typed, PLACEMENTS)
+    validator.validate_file(typed, PLACEMENTS)
+    source = validator.context.data_sources.get(gxcontext.DATASOURCE)
+    manager = source.get_execution_engine().batch_manager
+    assert manager.batch_data_cache == {}
+    assert dict(manager.batch_cache) == {}
+    # and nothing else holds the frames GX was given
+    frames = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) == 3]
+    refs = [weakref.ref(f) for f in frames]
+    del frames
+    gc.collect()
+    held = [r() for r in refs if r() is not None and r() is not typed]
+    assert not any(type(x).__name__ == "PandasBatchData" for h in held for x in gc.get_referrers(h))
