@@ -99,16 +99,22 @@ def curve(km: Any) -> list[dict[str, Any]]:
     sf = km.survival_function_.iloc[:, 0]
     ci = km.confidence_interval_survival_function_
     table = km.event_table
+    # lifelines gives all three on the same time index; read them as columns (a `.loc` per
+    # point cost more than the fit), the values and their order are the same.
+    kept = sf.index.isin(table.index)
+    times = sf.index[kept]
+    low = ci.iloc[:, 0].reindex(times).tolist()
+    high = ci.iloc[:, 1].reindex(times).tolist()
+    risk = table["at_risk"].reindex(times).tolist()
     return [
         {
             "days": float(t),
             "survival": float(s),
-            "ci_low": _finite(ci.loc[t].iloc[0]),
-            "ci_high": _finite(ci.loc[t].iloc[1]),
-            "at_risk": int(table.loc[t, "at_risk"]),
+            "ci_low": _finite(lo),
+            "ci_high": _finite(hi),
+            "at_risk": int(r),
         }
-        for t, s in sf.items()
-        if t in table.index
+        for t, s, lo, hi, r in zip(times.tolist(), sf[kept].tolist(), low, high, risk, strict=True)
     ]
 
 
