@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,10 +32,32 @@ if TYPE_CHECKING:
 REGION, WAVE, FILE, ROW, REASONS = (*STAGED.meta, STAGED.reasons)
 
 
+class Tables(dict[str, "pa.Table"]):
+    """A zone's tables by relative path. Given `write`, each table is handed to it as it is
+    added and none is kept: a region of a million placements held every one of its tables
+    (several of a million rows) until the region was done."""
+
+    def __init__(self, write: Callable[[str, pa.Table], None] | None = None) -> None:
+        super().__init__()
+        self._write = write
+
+    def __setitem__(self, path: str, table: pa.Table) -> None:
+        if self._write is None:
+            super().__setitem__(path, table)
+        else:
+            self._write(path, table)
+
+    def update(  # type: ignore[override]
+        self, tables: Mapping[str, pa.Table] | Iterable[tuple[str, pa.Table]] = ()
+    ) -> None:
+        for path, table in tables.items() if isinstance(tables, Mapping) else tables:
+            self[path] = table
+
+
 @dataclass
 class RegionOutput:
-    research: dict[str, pa.Table]  # relative path under curated/ -> table
-    restricted: dict[str, pa.Table]  # relative path under restricted/ -> table
+    research: dict[str, pa.Table]  # relative path under curated/ -> table (none if written)
+    restricted: dict[str, pa.Table]  # relative path under restricted/ -> table (ditto)
     counts: dict[str, tuple[int, int, int]]  # relpath -> (rows, curated, quarantined)
     quality: list[dict[str, Any]]
 
@@ -89,9 +111,15 @@ def _referenced_columns(instrument: str) -> list[str]:
 
 
 def build_region(
-    region: str, staged: Mapping[str, StagedRows | pd.DataFrame], key: bytes
+    region: str,
+    staged: Mapping[str, StagedRows | pd.DataFrame],
+    key: bytes,
+    write_research: Callable[[str, pa.Table], None] | None = None,
+    write_restricted: Callable[[str, pa.Table], None] | None = None,
 ) -> RegionOutput:
-    """Every curated and restricted table of one region from its staged rows (pure).
+    """Every curated and restricted table of one region from its staged rows (pure, unless
+    writers are given: then each table goes to its zone's writer as soon as it is built and
+    the output holds the counts and quality rows alone).
 
     `staged`: per instrument, the rows as `read_staged` gives them, or a frame holding them
     whole (raw columns included), as the unit tests build them.
@@ -100,8 +128,8 @@ def build_region(
     are known before any instrument that refers to them is checked (placements before the
     surveys and contacts, interviews before their coded segments).
     """
-    research: dict[str, pa.Table] = {}
-    restricted: dict[str, pa.Table] = {}
+    research = Tables(write_research)
+    restricted = Tables(write_restricted)
     counts: dict[str, tuple[int, int, int]] = {}
     quality: list[dict[str, Any]] = []
     known: dict[str, pd.DataFrame] = {}
@@ -120,7 +148,7 @@ def build_region(
         good, pseudonyms = _with_pseudonyms(frame.loc[ok].copy(deep=False), instrument, key)
         del frame
         if instrument == "placements":
-            research.update(_placements(good, region, restricted, quality, latest_snapshot))
+            _placements(good, region, research, restricted, quality, latest_snapshot)
         elif instrument == "contacts":
             research.update(_contacts(good, region, restricted))
         elif instrument == "interviews":
@@ -231,27 +259,28 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NA
 
 
-def _per_wave(good: pd.DataFrame, table: str, region: str, sort: list[str]) -> dict[str, pa.Table]:
-    """One table per wave, rows ordered by `sort` (then source row). Only the sort keys are
-    sorted, and only the table's own columns are copied, once."""
-    out = {}
+def _per_wave(
+    good: pd.DataFrame, table: str, region: str, sort: list[str]
+) -> Iterator[tuple[str, pa.Table]]:
+    """One table per wave, rows ordered by `sort` (then source row), each made when the caller
+    takes it (a `Tables` that writes holds one wave's table at a time). Only the sort keys
+    are sorted, and only the table's own columns are copied, once."""
     columns = [c for c in curated_tables()[table].column_names if c in good.columns]
     for wave, keys in good[[WAVE, *dict.fromkeys([*sort, ROW])]].groupby(WAVE, sort=True):
         order = keys.sort_values([*sort, ROW], kind="stable").index
-        path, arrow = _research(good.loc[order, columns], table, region=region, wave=_int(wave))
-        out[path] = arrow
-    return out
+        yield _research(good.loc[order, columns], table, region=region, wave=_int(wave))
 
 
 def _placements(
     good: pd.DataFrame,
     region: str,
-    restricted: dict[str, pa.Table],
+    research: Tables,
+    restricted: Tables,
     quality: list[dict[str, Any]],
     latest_snapshot: int,
-) -> dict[str, pa.Table]:
-    """The placement tables of a region; `latest_snapshot`: the latest wave that delivered
-    placements (accepted or not).
+) -> None:
+    """The placement tables of a region, added to `research` and `restricted` one by one;
+    `latest_snapshot`: the latest wave that delivered placements (accepted or not).
 
     Sorting and de-duplicating look at the few columns they need, never at a copy of every
     column of every row (a region may hold millions of placement rows)."""
@@ -262,7 +291,7 @@ def _placements(
         _short_sha(f"{p}|{e}|{s}")
         for p, e, s in zip(good["participant_id"], good["employer_id"], starts, strict=True)
     ]
-    out = _per_wave(good, "placement_history", region, ["placement_id"])
+    research.update(_per_wave(good, "placement_history", region, ["placement_id"]))
 
     # Latest state: the row of the latest wave that delivered the placement.
     ordered = good[["placement_id", WAVE]].sort_values(["placement_id", WAVE], kind="stable")
@@ -274,7 +303,8 @@ def _placements(
     state["missing_from_latest"] = state["last_wave"] < latest_snapshot
     state = state.sort_values("placement_id")
     path, table = _research(state, "placements", region=region)
-    out[path] = table
+    research[path] = table
+    del table
     missing = int(state["missing_from_latest"].sum())
     if missing:
         quality.append(
@@ -290,7 +320,8 @@ def _placements(
 
     employers = _employers(state)
     path, table = _research(employers, "employers", region=region)
-    out[path] = table
+    research[path] = table
+    del state, employers
 
     # latest KvK spelling and latest non-empty name per employer, without a Python aggregate
     who = ["employer_id", "employer_kvk", "employer_name", WAVE, ROW]
@@ -321,7 +352,6 @@ def _placements(
                     "rows": int(n),
                 }
             )
-    return out
 
 
 def _longitudinal(good: pd.DataFrame) -> pd.DataFrame:
@@ -359,7 +389,7 @@ def _contacts(
     good["contact_id"] = [
         _short_sha(f"{region}|{w}|{r}") for w, r in zip(good[WAVE], good[ROW], strict=True)
     ]
-    out = _per_wave(good, "contacts", region, ["contact_date", "contact_id"])
+    out = dict(_per_wave(good, "contacts", region, ["contact_date", "contact_id"]))
     if "notes" in good.columns:
         notes = good.loc[good["notes"].notna()].sort_values([WAVE, ROW])
         notes = notes.assign(wave=notes[WAVE].astype("int64"), notes=notes["notes"].astype(str))
@@ -372,7 +402,9 @@ def _interviews(
     good: pd.DataFrame, region: str, restricted: dict[str, pa.Table]
 ) -> dict[str, pa.Table]:
     """The pseudonymous document rows; document codes and names go to the restricted zone."""
-    out = _per_wave(good, "interviews", region, ["interview_date", "interview_ref", "employer_id"])
+    out = dict(
+        _per_wave(good, "interviews", region, ["interview_date", "interview_ref", "employer_id"])
+    )
     if len(good):
         ordered = good.sort_values([WAVE, ROW], kind="stable")
         docs = ordered.drop_duplicates([WAVE, "interview_ref"])
@@ -396,7 +428,7 @@ def _segments(
     ]
     system = load_code_system(_code_system_of("interview_codes", "code"))
     good["factor"] = good["code"].map(lambda code: system.factor_of(str(code)))
-    out = _per_wave(good, "interview_segments", region, ["interview_ref", "coder"])
+    out = dict(_per_wave(good, "interview_segments", region, ["interview_ref", "coder"]))
     texts = good.loc[good["segment_text"].notna()].sort_values([WAVE, ROW])
     if len(texts):
         texts = texts.assign(wave=texts[WAVE].astype("int64"))

@@ -338,19 +338,21 @@ def curate_region(tx: Transaction, region: str, key: bytes) -> RegionOutput:
     """Re-curate one region from its staged rows and write its tables into the staged zones."""
     from dwt.ingest import curate  # pandas and friends: only a run with work to do pays them
 
-    out = curate.build_region(region, read_staged(tx, region), key)
     for table in curated_tables().values():
         tx.remove_tree("curated", table.partition_dir(region=region))
     for table in restricted_tables().values():
         if "region" in table.partition:
             tx.remove_tree("restricted", table.partition_dir(region=region))
-    for rel, arrow in out.research.items():
-        tx.write_parquet("curated", rel, arrow)
-    for rel, arrow in out.restricted.items():
-        tx.write_parquet("restricted", rel, arrow)
-    # The tables are written: the commit needs the counts only (holding every region's
-    # tables until the commit grew the run's memory with the whole lake).
-    return curate.RegionOutput({}, {}, out.counts, out.quality)
+    # Each table is written as soon as it is built and then let go, and the commit gets the
+    # counts alone: holding the tables (of a region, then of every region until the commit)
+    # grew the run's memory with the lake.
+    return curate.build_region(
+        region,
+        read_staged(tx, region),
+        key,
+        write_research=lambda rel, arrow: tx.write_parquet("curated", rel, arrow),
+        write_restricted=lambda rel, arrow: tx.write_parquet("restricted", rel, arrow),
+    )
 
 
 # ------------------------------------------------------------------------------- commit
