@@ -6,6 +6,7 @@ ingest writes passes through `to_arrow`, so a column is added in the schema, not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +47,18 @@ def _to_array(values: pd.Series, typ: pa.DataType) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         obj = values.astype(object).where(values.notna(), None)
         return pa.array(obj.to_list(), type=typ, from_pandas=True)
+
+
+def lists_per_row(gained: Mapping[int, list[str]], index: pd.Index) -> pd.Series:
+    """Per row of `index` its list of reasons: `gained` by position, and one shared empty list
+    for every other row. A million-row file gains reasons on a few rows, and a fresh list per
+    row cost ~60 bytes each, several times over; the lists are read, never appended to."""
+    none: list[str] = []
+    per_row = np.empty(len(index), dtype=object)
+    per_row.fill(none)
+    for pos, reasons in gained.items():
+        per_row[pos] = reasons
+    return pd.Series(per_row, index=index, dtype=object)
 
 
 def is_list(v: Any) -> bool:

@@ -7,6 +7,7 @@ pseudonyms; names, KvK numbers and notes go to restricted tables alone.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -265,10 +266,28 @@ def _per_wave(
     """One table per wave, rows ordered by `sort` (then source row), each made when the caller
     takes it (a `Tables` that writes holds one wave's table at a time). Only the sort keys
     are sorted, and only the table's own columns are copied, once."""
-    columns = [c for c in curated_tables()[table].column_names if c in good.columns]
-    for wave, keys in good[[WAVE, *dict.fromkeys([*sort, ROW])]].groupby(WAVE, sort=True):
-        order = keys.sort_values([*sort, ROW], kind="stable").index
-        yield _research(good.loc[order, columns], table, region=region, wave=_int(wave))
+    spec = curated_tables()[table]
+    if not len(good):
+        return
+    # The whole table typed once, in Arrow (compact), each wave's rows taken from it in order:
+    # a pandas copy of every column per wave held a million rows' objects twice.
+    whole = to_arrow(good, spec)
+    order = _stable_order(good, [WAVE, *dict.fromkeys([*sort, ROW])])
+    waves = good[WAVE].to_numpy()[order]
+    bounds = np.flatnonzero(np.r_[True, waves[1:] != waves[:-1], True])
+    for lo, hi in itertools.pairwise(bounds):
+        yield spec.path(region=region, wave=_int(waves[lo])), whole.take(order[lo:hi])
+
+
+def _stable_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Row positions of `frame` sorted by `columns` (first column first), stably, missing
+    values last: `frame.sort_values(columns, kind="stable")` by integer codes. Sorting a
+    million Python strings as objects cost seconds and a copy of every column sorted."""
+    keys = []
+    for name in columns:
+        codes, uniques = pd.factorize(frame[name], sort=True)
+        keys.append(np.where(codes < 0, len(uniques), codes))
+    return np.lexsort(keys[::-1])
 
 
 def _placements(
@@ -293,15 +312,23 @@ def _placements(
     ]
     research.update(_per_wave(good, "placement_history", region, ["placement_id"]))
 
-    # Latest state: the row of the latest wave that delivered the placement.
-    ordered = good[["placement_id", WAVE]].sort_values(["placement_id", WAVE], kind="stable")
-    state = good.loc[ordered.groupby("placement_id", sort=True).tail(1).index].copy(deep=False)
-    waves = ordered.groupby("placement_id")[WAVE].agg(["min", "max"])
-    del ordered
-    state["first_wave"] = state["placement_id"].map(waves["min"]).astype("int64")
-    state["last_wave"] = state["placement_id"].map(waves["max"]).astype("int64")
+    # Latest state: the row of the latest wave that delivered the placement (of one wave's
+    # rows, the last), in placement-id order; first and last wave of each placement.
+    order = _stable_order(good, ["placement_id", WAVE])
+    ids = good["placement_id"].to_numpy()[order]
+    new_id = np.r_[True, ids[1:] != ids[:-1]][: len(ids)]
+    last = np.r_[new_id[1:], True][: len(ids)]
+    waves = good[WAVE].to_numpy()[order]
+    wanted = [
+        c
+        for c in dict.fromkeys([*curated_tables()["placements"].column_names, *_employer_inputs()])
+        if c in good.columns
+    ]
+    state = pd.DataFrame({c: good[c].take(order[last]) for c in wanted}, columns=wanted)
+    state["first_wave"] = waves[new_id].astype("int64")
+    state["last_wave"] = waves[last].astype("int64")
     state["missing_from_latest"] = state["last_wave"] < latest_snapshot
-    state = state.sort_values("placement_id")
+    del order, ids, waves
     path, table = _research(state, "placements", region=region)
     research[path] = table
     del table
@@ -366,21 +393,39 @@ def _longitudinal(good: pd.DataFrame) -> pd.DataFrame:
     return flags[cols].reset_index(drop=True) if len(flags) else flags
 
 
+def _employer_attributes() -> list[str]:
+    return [c.name for c in load_instrument("placements").columns if c.employer_attribute]
+
+
+def _employer_inputs() -> list[str]:
+    """The columns of the placement state `_employers` reads."""
+    return ["employer_id", "start_date", "placement_id", *_employer_attributes()]
+
+
 def _employers(state: pd.DataFrame) -> pd.DataFrame:
-    attributes = [c.name for c in load_instrument("placements").columns if c.employer_attribute]
-    keys = ["employer_id", "last_wave", "start_date", "placement_id", "first_wave"]
-    ordered = state[[*keys, *(a for a in attributes if a not in keys)]].sort_values(
-        ["employer_id", "last_wave", "start_date", "placement_id"]
-    )
-    latest = ordered.groupby("employer_id", sort=True).tail(1).set_index("employer_id")
-    agg = ordered.groupby("employer_id", sort=True).agg(
-        placements=("placement_id", "size"),
-        first_wave=("first_wave", "min"),
-        last_wave=("last_wave", "max"),
-    )
+    """One row per employer (id order): its placements, first and last wave, and the
+    attributes of its latest placement (last wave, then start date, then placement id)."""
+    attributes = _employer_attributes()
+    state = state[state["employer_id"].notna()]
+    order = _stable_order(state, ["employer_id", "last_wave", "start_date", "placement_id"])
+    ids = state["employer_id"].to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]][: len(ids)])
+    ends = np.r_[starts[1:], len(ids)][: len(starts)].astype(np.int64)
+    latest = order[ends - 1]
+    out = {
+        "employer_id": state["employer_id"].take(latest).to_numpy(),
+        "placements": (ends - starts).astype("int64"),
+        "first_wave": _reduce(np.minimum, state["first_wave"].to_numpy()[order], starts),
+        "last_wave": _reduce(np.maximum, state["last_wave"].to_numpy()[order], starts),
+    }
+    frame = pd.DataFrame(out)
     for name in attributes:
-        agg[name] = latest[name]
-    return agg.reset_index()
+        frame[name] = state[name].take(latest).reset_index(drop=True)
+    return frame
+
+
+def _reduce(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return ufunc.reduceat(values, starts) if len(starts) else values[:0]
 
 
 def _contacts(

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from dwt.schema import Column, Instrument, Study, load_code_system
+from dwt.tables import lists_per_row
 
 # (typed values, {rule text for the reason: mask of non-empty cells that failed it})
 Parsed = tuple[pd.Series, dict[str, pd.Series]]
@@ -223,12 +224,12 @@ def _number_text(text: pd.Series, ambiguous: pd.Series) -> pd.Series:
 
 
 def _reasons(index: pd.Index, failures: list[tuple[np.ndarray, str]]) -> pd.Series:
-    # Failures are rare: build one fresh list per row, then append only where a rule failed.
-    lists: list[list[str]] = [[] for _ in range(len(index))]
+    # Failures are rare: a list only for the rows where a rule failed.
+    gained: dict[int, list[str]] = {}
     for failed, reason in failures:
         for position in np.flatnonzero(failed):
-            lists[position].append(reason)
-    return pd.Series(lists, index=index, dtype=object)
+            gained.setdefault(int(position), []).append(reason)
+    return lists_per_row(gained, index)
 
 
 def _parser(column: Column, study: Study) -> Callable[[pd.Series, Column], Parsed]:

@@ -18,6 +18,7 @@ from dwt.schema import restricted_tables, staged_columns
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 STAGED = staged_columns()
 
@@ -162,6 +163,9 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for name in columns:
         column = parquet.read(columns=[name]).column(0)
+        if pa.types.is_list(column.type):
+            out[name] = _lists(column)
+            continue
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             out[name] = pa.table({name: column}, metadata=schema.metadata).to_pandas()[name]
             continue
@@ -173,6 +177,26 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
             cells if pd.api.types.is_object_dtype(dtype) else pd.array(cells, dtype=dtype)
         )
     return pd.DataFrame(out, columns=columns)
+
+
+def _lists(column: pa.ChunkedArray) -> pd.Series:
+    """A list column (the rows' reasons) as Python lists, one shared empty list for every
+    empty cell (read-only; most rows have no reason) and None for a null cell: pyarrow makes
+    a numpy array per cell, ~100 bytes each for a million empty ones."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks()
+    lengths = pc.list_value_length(column).fill_null(-1).to_numpy(zero_copy_only=False)
+    none: list[Any] = []
+    cells = np.empty(len(column), dtype=object)
+    cells.fill(none)
+    cells[lengths < 0] = None
+    filled = np.flatnonzero(lengths > 0)
+    for pos, value in zip(filled, column.take(filled).to_pylist(), strict=True):
+        cells[pos] = value
+    return pd.Series(cells, dtype=object)
 
 
 def _raw_cells(path: Path, local: np.ndarray, columns: list[str]) -> list[tuple[str, list[Any]]]:

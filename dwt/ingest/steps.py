@@ -245,7 +245,6 @@ def validate_instrument(
         return out, None
     raw = pd.concat([k.raw for k in kept], ignore_index=True)
     typed, parse_reasons = parse_table(raw, instrument, validator.study)
-    parse_reasons = parse_reasons.apply(list)
     typed = typed.copy()
     typed[STAGED.region] = [k.delivery.region for k in kept for _ in range(len(k.raw))]
     typed[STAGED.wave] = [k.delivery.wave for k in kept for _ in range(len(k.raw))]
@@ -256,8 +255,9 @@ def validate_instrument(
     compare = [c for c in instrument.column_names if c in typed.columns]
     keys = key_reasons(typed, _key_columns(instrument), compare)
     documents = document_reasons(typed, instrument)
+    none: list[str] = []  # shared by every row without a reason (most rows: read, not changed)
     merged = [
-        _merge(*reasons)
+        _merge(*reasons) if any(reasons) else none
         for reasons in zip(
             parse_reasons.to_list(), validation.reasons.to_list(), keys.to_list(),
             documents.to_list(), strict=True,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dwt.schema import Instrument
+from dwt.tables import lists_per_row
 
 FILE_SCOPE = ("_region", "_wave", "_file")
 REGION_COLUMNS = ("_region", "region")
@@ -38,7 +39,7 @@ def unknown_reference_reasons(
     An empty value is not checked (`required` covers it).
     """
     tables = {"placements": known} if isinstance(known, pd.DataFrame) else dict(known)
-    per_row: list[list[str]] = [[] for _ in range(len(typed))]
+    gained: dict[int, list[str]] = {}  # position -> reasons: most rows gain none
     for col in instrument.columns:
         if not col.references or col.name not in typed.columns:
             continue
@@ -56,8 +57,8 @@ def unknown_reference_reasons(
         where = "wave" if ref.get("within") == "wave" else "region"
         reason = f"{col.name}: unknown {referent} in {where} {ref['table']}"
         for pos in unknown.nonzero()[0]:
-            per_row[pos].append(reason)
-    return pd.Series(per_row, index=typed.index, dtype=object)
+            gained.setdefault(int(pos), []).append(reason)
+    return lists_per_row(gained, typed.index)
 
 
 def document_reasons(typed: pd.DataFrame, instrument: Instrument) -> pd.Series:
@@ -65,9 +66,9 @@ def document_reasons(typed: pd.DataFrame, instrument: Instrument) -> pd.Series:
     disagree on a shared column, or that are several where only one is allowed: all of that
     document's rows get the reason. Documents are compared within one delivered file."""
     spec = instrument.document
-    per_row: list[list[str]] = [[] for _ in range(len(typed))]
+    gained: dict[int, list[str]] = {}  # position -> reasons: most rows gain none
     if not spec or not len(typed):
-        return pd.Series(per_row, index=typed.index, dtype=object)
+        return lists_per_row(gained, typed.index)
     doc = spec["id"]
     scope = [c for c in FILE_SCOPE if c in typed.columns]
     frame = typed[[*scope, doc, *spec["shared"]]].reset_index(drop=True).astype(object)
@@ -80,13 +81,15 @@ def document_reasons(typed: pd.DataFrame, instrument: Instrument) -> pd.Series:
     several = (rows > 1).to_numpy()
     allowed = _condition(typed, spec.get("several_rows_only_if")).to_numpy()
     for pos in disagree.nonzero()[0]:
-        per_row[pos].append(f"{doc}: rows of one document disagree on {', '.join(spec['shared'])}")
+        gained.setdefault(int(pos), []).append(
+            f"{doc}: rows of one document disagree on {', '.join(spec['shared'])}"
+        )
     for pos in (several & ~allowed & ~disagree).nonzero()[0]:
         condition = spec["several_rows_only_if"]
-        per_row[pos].append(
+        gained.setdefault(int(pos), []).append(
             f"{doc}: several rows only for {condition['column']} {'/'.join(condition['in'])}"
         )
-    return pd.Series(per_row, index=typed.index, dtype=object)
+    return lists_per_row(gained, typed.index)
 
 
 def _condition(typed: pd.DataFrame, spec: dict[str, Any] | None) -> pd.Series:

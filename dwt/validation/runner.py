@@ -207,15 +207,20 @@ def _failing_rows(results: list[Any]) -> dict[int, list[tuple[str, str]]]:
 def _reasons_per_row(
     failing: dict[int, list[tuple[str, str]]], index: pd.Index, parse_reasons: pd.Series | None
 ) -> pd.Series:
+    from dwt.tables import lists_per_row
+
     unparsed = _unparsed_columns(parse_reasons)
-    per_row: list[list[str]] = [[] for _ in range(len(index))]
+    gained: dict[int, list[str]] = {}
     for pos, found in failing.items():
+        kept: list[str] = []
         for reason, column in found:
             # results come in suite (schema) order; a reason twice for one row (both ends of
             # a window) is kept once
-            if reason not in per_row[pos] and column not in unparsed.get(pos, ()):
-                per_row[pos].append(reason)
-    return pd.Series(per_row, index=index, dtype=object)
+            if reason not in kept and column not in unparsed.get(pos, ()):
+                kept.append(reason)
+        if kept:
+            gained[pos] = kept
+    return lists_per_row(gained, index)
 
 
 def _unparsed_columns(parse_reasons: pd.Series | None) -> dict[int, set[str]]:

@@ -296,3 +296,50 @@ def test_segment_texts_and_document_names_stay_in_the_restricted_zone() -> None:
         key=lambda code: pseudonymise(KEY, "interview", [code])[0],
     )
     assert directory["document_name"].str.startswith("Interview Respondent").all()
+
+
+# ------------------------------------------------------------------ ordering without objects
+def test_stable_order_sorts_as_pandas_stable_sort_with_missing_values_last() -> None:
+    from dwt.ingest.curate import _stable_order
+
+    frame = pd.DataFrame(
+        {
+            "id": ["b", None, "a", "b", "a", "c", None],
+            "wave": [2019, 2018, 2019, 2018, 2019, 2017, 2017],
+            "day": pd.to_datetime(["2019-01-02", None, None, "2018-05-01", None, None, None]),
+        }
+    )
+    for columns in (["id"], ["id", "wave"], ["wave", "day", "id"], ["day"]):
+        expected = frame.sort_values(columns, kind="stable").index.to_numpy()
+        assert _stable_order(frame, columns).tolist() == expected.tolist(), columns
+
+
+def test_employers_count_placements_and_take_the_latest_placements_attributes() -> None:
+    rows = [
+        placement(1, 0, start_date="2018-01-01", sector="Q"),
+        placement(2, 0, start_date="2018-03-01", sector="F"),
+        placement(3, 1, start_date="2018-02-01"),
+    ]
+    later = [placement(1, 0, start_date="2018-01-01", sector="Q")]
+    stacked = pd.concat(
+        [staged("placements", rows, wave=2018), staged("placements", later, wave=2019)],
+        ignore_index=True,
+    )
+    out = build_region(REGION, {"placements": stacked}, KEY)
+    employers = table(out.research, curated_tables()["employers"].path(region=REGION))
+    kvk = pseudonymise(KEY, load_instrument("placements").column("employer_kvk").hmac_prefix,
+                       [make_kvk(0), make_kvk(1)])  # fmt: skip
+    by_id = employers.set_index("employer_id")
+    assert list(employers["employer_id"]) == sorted(employers["employer_id"])
+    assert by_id.loc[kvk[0], "placements"] == 2 and by_id.loc[kvk[1], "placements"] == 1
+    assert (by_id.loc[kvk[0], "first_wave"], by_id.loc[kvk[0], "last_wave"]) == (2018, 2019)
+    # employer 0's latest placement: person 1, still delivered in 2019 (the later wave)
+    assert by_id.loc[kvk[0], "sector"] == "Q"
+
+
+def test_a_region_whose_placements_are_all_quarantined_has_empty_placement_tables() -> None:
+    bad = staged("placements", [placement(1, gender="x"), placement(2, gender="y")])
+    out = build_region(REGION, {"placements": bad}, KEY)
+    assert table(out.research, curated_tables()["placements"].path(region=REGION)).empty
+    assert table(out.research, curated_tables()["employers"].path(region=REGION)).empty
+    assert out.counts[f"{REGION}/2019/placements.csv"] == (2, 0, 2)

@@ -452,11 +452,14 @@ def test_a_row_collects_every_reason_in_schema_order() -> None:
     ]
 
 
-def test_each_row_has_its_own_reason_list() -> None:
-    raw = pd.DataFrame({"gender": ["man", "vrouw"]}, index=[1, 2])
+def test_each_failing_row_has_its_own_reason_list() -> None:
+    # Rows without a reason share one empty list (read-only: a million rows, one list); a
+    # row that failed has a list of its own.
+    raw = pd.DataFrame({"gender": ["man", "x", "y", "vrouw"]}, index=[1, 2, 3, 4])
     _, reasons = parse_table(raw, PLACEMENTS, STUDY)
-    reasons.loc[1].append("mutated")
-    assert reasons.loc[2] == []
+    assert reasons.loc[1] == [] and reasons.loc[4] == []
+    assert reasons.loc[2] == reasons.loc[3] == ["gender: unknown code"]
+    assert reasons.loc[2] is not reasons.loc[3]
 
 
 def test_reasons_never_contain_the_rejected_value() -> None:
