@@ -77,15 +77,18 @@ def build_data_docs(pages: list[tuple[str, Any]], folder: Path, run_id: str) -> 
         key = ValidationResultIdentifier(suite, run, batch_identifier=batch_id)
         store.set(key, result)
     sites = copy.deepcopy(context.variables.data_docs_sites)
-    context.variables.data_docs_sites = {SITE: site_config(Path(folder))}
+    # GX reads a relative site folder against its project folder, not the working directory:
+    # `dwt ingest --data-dir data` built its pages under the GX project and then failed.
+    site = Path(folder).resolve()
+    context.variables.data_docs_sites = {SITE: site_config(site)}
     try:
         context.build_data_docs(site_names=[SITE])
     finally:
         context.variables.data_docs_sites = sites
         _clear(store)
-    built = len(list((Path(folder) / "validations").rglob("*.html")))
+    built = len(list((site / "validations").rglob("*.html")))
     index = Path(folder) / INDEX
-    if built != len(pages) or not index.is_file():
+    if built != len(pages) or not (site / INDEX).is_file():
         raise ValidationRunError(
             f"GX built {built} of {len(pages)} Data Docs pages in {folder} (see GX's log)"
         )

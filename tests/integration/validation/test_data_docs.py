@@ -108,3 +108,17 @@ def test_a_run_id_whose_suffix_reads_as_a_utc_offset_still_gets_its_site(
     assert result.summary["run_id"] == run_id
     site = tmp_path / "restricted" / "gx" / "docs" / run_id
     assert list(_pages(site)) == ["placements"]
+
+
+def test_a_data_folder_given_as_a_relative_path_gets_its_site_where_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `dwt ingest --data-dir data` (and the default, `data`): GX read the relative site folder
+    # against its own project folder, built no page where the ingest looked, and failed.
+    generate_study(tmp_path / "lake" / "raw", seed=3, scale=0.1)
+    monkeypatch.chdir(tmp_path)
+    result = run_ingest(Settings(data_dir=Path("lake")), KEY)  # raised ValidationRunError
+    link = result.summary["data_docs"]
+    assert (tmp_path / "lake" / link).is_file()
+    assert _pages((tmp_path / "lake" / link).parent)
+    assert not list((tmp_path / "lake").rglob("lake/restricted*")), "a site under GX's project"
