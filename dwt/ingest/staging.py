@@ -160,14 +160,23 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
     dtypes = schema.empty_table().to_pandas().dtypes  # as the pandas metadata declares them
+
+    def text_or_list(name: str) -> bool:
+        t = schema.field(name).type
+        return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_list(t)
+
+    # Numbers, dates and flags in one read and one conversion (pandas' metadata is parsed per
+    # conversion: per column it was most of the time of reading a study's staged rows back).
+    plain = [name for name in columns if not text_or_list(name)]
+    converted = parquet.read(columns=plain).to_pandas() if plain else None
     out: dict[str, pd.Series] = {}
     for name in columns:
+        if converted is not None and name in plain:
+            out[name] = converted[name]
+            continue
         column = parquet.read(columns=[name]).column(0)
         if pa.types.is_list(column.type):
             out[name] = _lists(column)
-            continue
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            out[name] = pa.table({name: column}, metadata=schema.metadata).to_pandas()[name]
             continue
         encoded = column.combine_chunks().dictionary_encode()
         distinct = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
