@@ -7,7 +7,6 @@ pseudonyms; names, KvK numbers and notes go to restricted tables alone.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -274,9 +273,18 @@ def _per_wave(
     whole = to_arrow(good, spec)
     order = _stable_order(good, [WAVE, *dict.fromkeys([*sort, ROW])])
     waves = good[WAVE].to_numpy()[order]
-    bounds = np.flatnonzero(np.r_[True, waves[1:] != waves[:-1], True])
-    for lo, hi in itertools.pairwise(bounds):
+    for lo, hi in zip(*_runs(waves), strict=True):
         yield spec.path(region=region, wave=_int(waves[lo])), whole.take(order[lo:hi])
+
+
+def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends): where each run of equal values of `ordered` (sorted) begins, and where
+    it ends (exclusive); both empty for an empty array."""
+    if not len(ordered):
+        none = np.array([], dtype=np.int64)
+        return none, none
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return starts, np.r_[starts[1:], len(ordered)].astype(np.int64)
 
 
 def _stable_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -316,8 +324,8 @@ def _placements(
     # rows, the last), in placement-id order; first and last wave of each placement.
     order = _stable_order(good, ["placement_id", WAVE])
     ids = good["placement_id"].to_numpy()[order]
-    new_id = np.r_[True, ids[1:] != ids[:-1]][: len(ids)]
-    last = np.r_[new_id[1:], True][: len(ids)]
+    first, ends = _runs(ids)
+    last = ends - 1  # each placement's first and last row in `order`
     waves = good[WAVE].to_numpy()[order]
     wanted = [
         c
@@ -325,7 +333,7 @@ def _placements(
         if c in good.columns
     ]
     state = pd.DataFrame({c: good[c].take(order[last]) for c in wanted}, columns=wanted)
-    state["first_wave"] = waves[new_id].astype("int64")
+    state["first_wave"] = waves[first].astype("int64")
     state["last_wave"] = waves[last].astype("int64")
     state["missing_from_latest"] = state["last_wave"] < latest_snapshot
     del order, ids, waves
@@ -409,8 +417,7 @@ def _employers(state: pd.DataFrame) -> pd.DataFrame:
     state = state[state["employer_id"].notna()]
     order = _stable_order(state, ["employer_id", "last_wave", "start_date", "placement_id"])
     ids = state["employer_id"].to_numpy()[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]][: len(ids)])
-    ends = np.r_[starts[1:], len(ids)][: len(starts)].astype(np.int64)
+    starts, ends = _runs(ids)
     latest = order[ends - 1]
     out = {
         "employer_id": state["employer_id"].take(latest).to_numpy(),
