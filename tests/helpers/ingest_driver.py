@@ -1,4 +1,4 @@
-"""The ingest without Prefect: `flows.ingest.run_ingest`, the flow's own sequence, plain steps.
+"""A plain ingest: `flows.ingest_sequence.run_ingest` (the flow's own sequence), no Prefect.
 
 Run as a script (a subprocess of a test or of `make bench`):
 
@@ -25,10 +25,10 @@ def run_ingest(
     wave: int | None = None,
     key_file: str | None = None,
 ) -> dict[str, Any]:
-    """One ingest of `data_dir/raw` through `flows.ingest.run_ingest`; the summary."""
+    """One ingest of `data_dir/raw` through `flows.ingest_sequence.run_ingest`; the summary."""
     from dwt.config import settings_from_args
     from dwt.pseudonym import load_key
-    from flows.ingest import run_ingest as run
+    from flows.ingest_sequence import run_ingest as run
 
     return run(settings_from_args(data_dir), load_key(key_file), region, wave).public()
 

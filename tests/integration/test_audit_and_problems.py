@@ -22,7 +22,7 @@ from dwt.generate import generate_study
 from dwt.pseudonym import key_fingerprint
 from dwt.schema import load_instrument
 from dwt.validation.runner import Validator
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"audit-test-key-not-secret"
 

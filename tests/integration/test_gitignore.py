@@ -14,7 +14,7 @@ from helpers.deliveries import employee_answer, placement, write_csv
 
 from dwt.config import Settings
 from dwt.lake import JOURNAL, LOCK_FILE, ZONES
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -37,7 +37,7 @@ from dwt.analytics.metrics import to_json
 from dwt.config import Settings
 from dwt.validation.runner import Validator
 from dwt.zones import ResearchZone
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 REGION = "haaglanden"
 KEY = b"interview-metrics-key"

@@ -16,7 +16,7 @@ from dwt.config import Settings
 from dwt.generate import generate_study
 from dwt.ingest.manifest import RunResult
 from dwt.validation.runner import Validator
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"faulty-study-key"
 

@@ -4,7 +4,7 @@ Property (hypothesis): rows of all four instruments (csv, xlsx or sav) carry the
 KvK numbers in forms real deliveries and input methods produce -- digits of other scripts
 (full-width, Arabic-Indic, Devanagari, mathematical bold), lost leading zeros, no-break and
 ideographic spaces, dots, a spreadsheet's float -- or forms no spreadsheet produces (zero-width
-characters, combining marks). The ingest (`flows.ingest.run_ingest`, the sequence the flow
+characters, combining marks). The ingest (`flows.ingest_sequence.run_ingest`, the sequence the flow
 runs) must then
 
 - never raise, and never let a byte of any identifier, in any Unicode normal form (also the
@@ -46,7 +46,7 @@ from dwt.config import Settings
 from dwt.pseudonym import participant_id
 from dwt.schema import load_instrument
 from dwt.validation.runner import Validator
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"identifier-forms-test-key"
 REGION = "haaglanden"

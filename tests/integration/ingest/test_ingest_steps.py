@@ -23,7 +23,7 @@ from dwt.analytics.views import connect
 from dwt.config import ConfigError, Settings
 from dwt.errors import KeyMismatch
 from dwt.validation.runner import Validator
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"test-key"
 REGION = "haaglanden"

@@ -33,7 +33,7 @@ from dwt.pseudonym import pseudonymise
 from dwt.schema import load_instrument
 from dwt.validation.runner import Validator
 from dwt.zones import ResearchZone
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"test-key-missing-reasons"
 REGION = "haaglanden"

@@ -17,7 +17,7 @@ from helpers.lake_runs import lake_digest, leftovers
 
 from dwt.config import Settings
 from dwt.errors import ConfigError, LakeWriteError
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"layout-test-key"
 REGION = "haaglanden"

@@ -30,7 +30,7 @@ from dwt.publish import (
 )
 from dwt.schema import curated_tables
 from dwt.zones import SNAPSHOT, ResearchZone
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 s3fs = pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")

@@ -39,7 +39,7 @@ def validator() -> Any:
 
 @pytest.fixture(scope="module")
 def lakes(tmp_path_factory: pytest.TempPathFactory, validator: Any) -> dict[str, Path]:
-    from flows.ingest import run_ingest
+    from flows.ingest_sequence import run_ingest
 
     out = {}
     for name, (seed, scale, faults) in STUDIES.items():

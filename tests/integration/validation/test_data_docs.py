@@ -17,7 +17,7 @@ from helpers.deliveries import tree_digest
 from dwt.config import Settings
 from dwt.generate import generate_study
 from dwt.ingest.manifest import RunResult, summary_markdown
-from flows.ingest import run_ingest
+from flows.ingest_sequence import run_ingest
 
 KEY = b"data-docs-test-key-0123"
 
@@ -98,10 +98,10 @@ def test_a_run_id_whose_suffix_reads_as_a_utc_offset_still_gets_its_site(
     renderer compared and crashed on (one run id in a few thousand: a flaky commit)."""
     from helpers.deliveries import placement, write_csv
 
-    import flows.ingest
+    import flows.ingest_sequence
 
     run_id = "20261202T203349Z-7089ad"
-    monkeypatch.setattr(flows.ingest, "new_run_id", lambda: run_id)
+    monkeypatch.setattr(flows.ingest_sequence, "new_run_id", lambda: run_id)
     raw = tmp_path / "raw" / "haaglanden" / "2019"
     write_csv(raw / "placements.csv", "placements", [placement(n, 7) for n in range(1, 5)])
     result = run_ingest(Settings(data_dir=tmp_path), KEY)
