@@ -44,7 +44,8 @@ def _import_ingest() -> None:
 def run_cli(args: argparse.Namespace) -> int:
     check_scope(args.region, args.wave)
     preflight(args.data_dir, args.key_file)
-    from commands.local_api import imports_without_gc, prefect_api
+    from commands.local_api import prefect_api
+    from dwt.imports import imports_without_gc
     from flows.progress import QUIET_ENV
 
     if args.json:

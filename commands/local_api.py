@@ -49,6 +49,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from dwt.imports import imports_without_gc
+
 ENV_IDLE = "DWT_PREFECT_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 600
 START_TIMEOUT_SECONDS = 180
@@ -79,24 +81,6 @@ def configured_api() -> str | None:
 
     value = PREFECT_API_URL.value()
     return str(value) if value else None
-
-
-@contextlib.contextmanager
-def imports_without_gc() -> Iterator[None]:
-    """Heavy imports (Prefect's ~450 pydantic models, its client, the flow modules) with
-    Python's cyclic garbage collector paused: what they create lives for the whole command,
-    and the collector's passes over it cost ~15% of the import time (0.15 s of a no-op
-    `dwt ingest`). Afterwards `gc.freeze()` keeps those objects out of later passes too."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 @contextlib.contextmanager

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from dwt.files import write_atomic
+from dwt.imports import imports_without_gc
 
 DATASOURCE = "dwt"
 PROJECT = ".gx"  # beside the zones, under the data dir
@@ -70,9 +72,14 @@ def project_dir(data_dir: Path) -> Path:
 
 
 def import_gx() -> Any:
-    """Import great_expectations with usage statistics off (set before GX reads it)."""
+    """Import great_expectations with usage statistics off (set before GX reads it), the
+    cyclic garbage collector paused while it imports (`imports_without_gc`)."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    import great_expectations
+    loaded = sys.modules.get("great_expectations")
+    if loaded is not None:
+        return loaded
+    with imports_without_gc():  # only the first import: a freeze later would keep a run's data
+        import great_expectations
 
     return great_expectations
 

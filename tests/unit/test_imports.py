@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from commands.local_api import imports_without_gc
+from dwt.imports import imports_without_gc
 
 
 @pytest.mark.parametrize("enabled", [True, False])
