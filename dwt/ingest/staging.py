@@ -145,13 +145,18 @@ class StagedRows:
 
 
 _RAW_BATCH_ROWS = 65_536
+# A staged file of at most this many typed cells is read in one go; a larger one column by
+# column, so that a very large delivery never holds all its typed columns in Arrow as well as
+# in pandas. (Per column, a study's ~150 small files cost ten reads each: most of reading
+# them back.)
+_WHOLE_READ_CELLS = 4_000_000
 
 
 def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
-    """`pd.read_parquet(path, columns=columns)`, column by column, the distinct values of each
-    text column shared as one Python string each: pyarrow makes a string object per cell for
-    pandas' `string` columns (1.3 GiB for the typed columns of a 1.3M-row placements file,
-    where most columns repeat a few codes)."""
+    """`pd.read_parquet(path, columns=columns)`, the distinct values of each text column
+    shared as one Python string each: pyarrow makes a string object per cell for pandas'
+    `string` columns (1.3 GiB for the typed columns of a 1.3M-row placements file, where most
+    columns repeat a few codes)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -159,22 +164,30 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
 
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
-    dtypes = schema.empty_table().to_pandas().dtypes  # as the pandas metadata declares them
+    dtypes = _pandas_dtypes(schema)
+    whole = (
+        parquet.read(columns=columns)
+        if parquet.metadata.num_rows * len(columns) <= _WHOLE_READ_CELLS
+        else None
+    )
+
+    def read(names: list[str]) -> pa.Table:
+        return whole.select(names) if whole is not None else parquet.read(columns=names)
 
     def text_or_list(name: str) -> bool:
         t = schema.field(name).type
         return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_list(t)
 
-    # Numbers, dates and flags in one read and one conversion (pandas' metadata is parsed per
-    # conversion: per column it was most of the time of reading a study's staged rows back).
+    # Numbers, dates and flags in one conversion (pandas' metadata is parsed per conversion:
+    # per column it was most of the time of reading a study's staged rows back).
     plain = [name for name in columns if not text_or_list(name)]
-    converted = parquet.read(columns=plain).to_pandas() if plain else None
+    converted = read(plain).to_pandas() if plain else None
     out: dict[str, pd.Series] = {}
     for name in columns:
         if converted is not None and name in plain:
             out[name] = converted[name]
             continue
-        column = parquet.read(columns=[name]).column(0)
+        column = read([name]).column(0)
         if pa.types.is_list(column.type):
             out[name] = _lists(column)
             continue
@@ -186,6 +199,18 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
             cells if pd.api.types.is_object_dtype(dtype) else pd.array(cells, dtype=dtype)
         )
     return pd.DataFrame(out, columns=columns)
+
+
+_DTYPES: dict[pa.Schema, pd.Series] = {}
+
+
+def _pandas_dtypes(schema: pa.Schema) -> pd.Series:
+    """The pandas dtype of each column as a staged file's pandas metadata declares it (one
+    conversion of an empty table per distinct schema: the files of an instrument share one)."""
+    dtypes = _DTYPES.get(schema)
+    if dtypes is None:
+        dtypes = _DTYPES[schema] = schema.empty_table().to_pandas().dtypes
+    return dtypes
 
 
 def _lists(column: pa.ChunkedArray) -> pd.Series:
